@@ -1,0 +1,89 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { InsertOptions, QueryParams, Store } from './store.ts';
+
+/** Settings on every query: 64-bit integers as JSON strings so nanosecond times keep their precision. */
+const QUERY_SETTINGS = { output_format_json_quote_64bit_integers: 1 } as const;
+
+export interface StoreOptions {
+  /**
+   * `chdb://<path>` runs ClickHouse in this process on a data folder;
+   * `http(s)://user:password@host:port/database` or `clickhouse://...` talks to a server.
+   */
+  url: string;
+}
+
+class ClickHouseStore implements Store {
+  readonly kind: 'chdb' | 'clickhouse';
+  readonly #client: ClickHouseClient;
+
+  constructor(client: ClickHouseClient, kind: 'chdb' | 'clickhouse') {
+    this.#client = client;
+    this.kind = kind;
+  }
+
+  async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
+    const result = await this.#client.query({
+      query: sql,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: QUERY_SETTINGS,
+    });
+    return result.json<T>();
+  }
+
+  async command(sql: string, params?: QueryParams): Promise<void> {
+    await this.#client.command({ query: sql, query_params: params });
+  }
+
+  async insert(table: string, rows: ReadonlyArray<Record<string, unknown>>, options: InsertOptions = {}): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#client.insert({
+      table,
+      values: rows as Record<string, unknown>[],
+      format: 'JSONEachRow',
+      clickhouse_settings: options.dedupToken ? { insert_deduplication_token: options.dedupToken } : undefined,
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const r = await this.#client.ping();
+      return r.success;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+}
+
+export async function createStore(options: StoreOptions): Promise<Store> {
+  const url = options.url;
+  if (url.startsWith('chdb://')) {
+    const path = url.slice('chdb://'.length);
+    if (!path) throw new Error('store.url: chdb:// needs a data folder, as in chdb:///var/lib/ollystack/chdb');
+    // Loaded lazily: distributed deployments never load the native engine.
+    const { createChdbConnection } = await import('chdb/connection');
+    const client = createClient({ connection: createChdbConnection({ path }) } as Parameters<typeof createClient>[0]);
+    return new ClickHouseStore(client, 'chdb');
+  }
+  let httpUrl: URL;
+  try {
+    httpUrl = new URL(url.replace(/^clickhouse:\/\//, 'http://'));
+  } catch {
+    throw new Error(`store.url: not a URL: ${url}`);
+  }
+  if (httpUrl.protocol !== 'http:' && httpUrl.protocol !== 'https:') {
+    throw new Error(`store.url: expected chdb://, clickhouse://, http:// or https://, got ${httpUrl.protocol}//`);
+  }
+  const database = httpUrl.pathname.replace(/^\//, '') || 'default';
+  const client = createClient({
+    url: `${httpUrl.protocol}//${httpUrl.host}`,
+    username: decodeURIComponent(httpUrl.username) || 'default',
+    password: decodeURIComponent(httpUrl.password),
+    database,
+  });
+  return new ClickHouseStore(client, 'clickhouse');
+}
