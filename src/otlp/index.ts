@@ -1,2 +1,16 @@
 /** OTLP: the protocol model (generated from the .proto files in ./proto) and its codecs. */
 export { opentelemetry } from './generated/otlp.js';
+export { OtlpDecodeError } from './errors.ts';
+export {
+  DEFAULT_MAX_ANY_VALUE_DEPTH,
+  decodeRequest,
+  encodeRequest,
+  type DecodeOptions,
+  type Decoded,
+  type ExportRequest,
+  type ExportRequestBySignal,
+  type ExportRequestPropertiesBySignal,
+} from './codec.ts';
+export { requestFromJson, requestToJson } from './json.ts';
+export { UNKNOWN_SERVICE, splitByResource, type RoutedPart } from './route.ts';
+export { SPAN_ID_BYTES, TRACE_ID_BYTES, bytesToHex, hexToBytes, idFromHex, isZeroId } from './ids.ts';

@@ -41,7 +41,9 @@ class ClickHouseStore implements Store {
       table,
       values: rows as Record<string, unknown>[],
       format: 'JSONEachRow',
-      clickhouse_settings: options.dedupToken ? { insert_deduplication_token: options.dedupToken } : undefined,
+      // Always set, even to '': chDB applies settings with SET on its one session, so a token
+      // left from an earlier insert would otherwise silently drop later inserts as duplicates.
+      clickhouse_settings: { insert_deduplication_token: options.dedupToken ?? '' },
     });
   }
 

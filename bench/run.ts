@@ -1,0 +1,170 @@
+/**
+ * `npm run bench`: every figure beside a baseline measured in the same run.
+ *   1. Gateway ingest per signal (OTLP/HTTP protobuf into the embedded bus) beside a no-op
+ *      HTTP server receiving the same requests from the same load generator (the ceiling).
+ *   2. End to end: the whole embedded stack, spans/s from the gateway into chDB.
+ *   3. Component benchmarks: the routing scanner, the bus, the storage consumer.
+ * BENCH_SECONDS (default 5) sets each load's duration, BENCH_RUNS (default 1) repeats each
+ * pair and reports medians; BENCH_ONLY=gateway|e2e|components runs one section.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const ONLY = process.env.BENCH_ONLY ?? '';
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+  apiPort: number;
+  key: string;
+  dir: string;
+}
+
+async function startServer(mode: string): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), `olly-bench-${mode}-`));
+  const child = spawn(process.execPath, [here('./server.ts'), mode, dir], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /READY .*\n/.exec(out);
+      if (m) resolve(m[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+  const [, port, apiPort, key] = line.trim().split(' ');
+  return { child, port: Number(port), apiPort: Number(apiPort), key, dir };
+}
+
+function ask<T>(child: ChildProcess, msg: string): Promise<T> {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m as T));
+    child.send(msg);
+  });
+}
+
+async function stopServer(s: Server): Promise<void> {
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.send('stop');
+  await exited;
+  rmSync(s.dir, { recursive: true, force: true });
+}
+
+interface LoadResult {
+  ok: number;
+  failed: number;
+  itemsPerSec: number;
+  reqPerSec: number;
+  mbPerSec: number;
+  p50: number;
+  p99: number;
+  statuses: Record<string, number>;
+}
+
+function runLoad(url: string, signal: string, items: number, concurrency: number, seconds: number, key: string): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [here('./loadgen.ts'), url, signal, String(items), String(concurrency), String(seconds * 1000), key], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`loadgen exited ${code}`))));
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
+
+async function gatewaySection(): Promise<void> {
+  console.log(`\n## Gateway ingest: OTLP/HTTP protobuf into the embedded bus, vs a no-op HTTP server (${SECONDS}s per load, ${RUNS} run(s), medians)\n`);
+  console.log('| signal | items/req | server | items/s | MB/s | p50 ms | p99 ms | peak RSS MB | vs no-op |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  const cases: Array<[string, number]> = [['traces', 500], ['traces', 100], ['logs', 500], ['metrics', 500]];
+  for (const [signal, items] of cases) {
+    const res: Record<string, { rate: number[]; mb: number[]; p50: number[]; p99: number[]; rss: number[]; failed: number }> = {};
+    for (let run = 0; run < RUNS; run++) {
+      for (const mode of ['noop', 'gateway']) {
+        const s = await startServer(mode);
+        const r = await runLoad(`http://127.0.0.1:${s.port}/v1/${signal}`, signal, items, 32, SECONDS, s.key);
+        const stats = await ask<{ maxRssMB: number }>(s.child, 'stats');
+        await stopServer(s);
+        const acc = (res[mode] ??= { rate: [], mb: [], p50: [], p99: [], rss: [], failed: 0 });
+        acc.rate.push(r.itemsPerSec);
+        acc.mb.push(r.mbPerSec);
+        acc.p50.push(r.p50);
+        acc.p99.push(r.p99);
+        acc.rss.push(stats.maxRssMB);
+        acc.failed += r.failed;
+        if (r.failed) console.error(`  (${mode} ${signal}: ${r.failed} failed requests: ${JSON.stringify(r.statuses)})`);
+      }
+    }
+    const ceiling = median(res.noop.rate);
+    for (const mode of ['noop', 'gateway']) {
+      const m = res[mode];
+      const rate = median(m.rate);
+      console.log(`| ${signal} | ${items} | ${mode} | ${fmt(rate)} | ${median(m.mb).toFixed(0)} | ${median(m.p50).toFixed(2)} | ${median(m.p99).toFixed(2)} | ${median(m.rss).toFixed(0)} | ${mode === 'noop' ? '1.00' : (rate / ceiling).toFixed(2)} |`);
+    }
+  }
+}
+
+async function rowsWritten(apiPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('ollystack_storage_rows_written_total') && line.includes('otel_traces')) total += Number(line.split(' ').at(-1));
+  }
+  return total;
+}
+
+async function e2eSection(): Promise<void> {
+  console.log(`\n## End to end: gateway -> embedded bus -> storage consumer -> chDB (traces, 500 spans/request, ${SECONDS * 2}s of load)\n`);
+  const s = await startServer('stack');
+  const started = performance.now();
+  const load = await runLoad(`http://127.0.0.1:${s.port}/v1/traces`, 'traces', 500, 16, SECONDS * 2, s.key);
+  const sent = load.ok * 500;
+  const loadSec = (performance.now() - started) / 1000;
+  let written = 0;
+  const deadline = performance.now() + 300_000;
+  while (performance.now() < deadline) {
+    written = await rowsWritten(s.apiPort);
+    if (written >= sent) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const totalSec = (performance.now() - started) / 1000;
+  const stats = await ask<{ maxRssMB: number; cpuSec: number }>(s.child, 'stats');
+  await stopServer(s);
+  console.log('| accepted spans | accepted spans/s (ingest) | stored spans | spans/s into the store (end to end) | drain after load s | peak RSS MB |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(`| ${fmt(sent)} | ${fmt(sent / loadSec)} | ${fmt(written)} | ${fmt(written / totalSec)} | ${(totalSec - loadSec).toFixed(1)} | ${stats.maxRssMB.toFixed(0)} |`);
+}
+
+function runScript(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [here(file)], { stdio: 'inherit' });
+    child.on('exit', () => resolve());
+  });
+}
+
+async function componentsSection(): Promise<void> {
+  for (const [title, file] of [
+    ['Routing scanner (gateway hot path) vs full protobufjs decode', '../src/otlp/route.bench.ts'],
+    ['Embedded bus produce vs raw write + fdatasync', '../src/bus/embedded/bus.bench.ts'],
+    ['Storage consumer rows/s vs chDB inserting pre-serialized rows', '../src/storage/consumer.bench.ts'],
+  ]) {
+    console.log(`\n## ${title}\n`);
+    await runScript(file);
+  }
+}
+
+console.log(`# OllyStack benchmarks (node ${process.version}, ${new Date().toISOString()})`);
+if (!ONLY || ONLY === 'gateway') await gatewaySection();
+if (!ONLY || ONLY === 'e2e') await e2eSection();
+if (!ONLY || ONLY === 'components') await componentsSection();

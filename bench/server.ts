@@ -1,0 +1,72 @@
+/**
+ * A server under test, in its own process: `node bench/server.ts noop|gateway|stack <dataDir>`.
+ * Prints `READY <gatewayPort> <apiPort> <apiKey>`; on the IPC message 'stats' answers with its
+ * peak RSS and CPU time; on 'stop' exits.
+ */
+import { createServer } from 'node:http';
+import { Writable } from 'node:stream';
+import { createEmbeddedBus, defaultTopicSpecs } from '../src/bus/index.ts';
+import { configSchema } from '../src/config/index.ts';
+import { createHttpReceiver } from '../src/gateway/index.ts';
+import { createLogger, createRegistry } from '../src/selfobs/index.ts';
+import { startEmbeddedStack } from '../src/stack/index.ts';
+import { StaticKeyResolver } from '../src/tenancy/index.ts';
+
+const [mode, dataDir] = process.argv.slice(2);
+const KEY = 'bench-key-000000000000';
+const quiet = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
+let stop: () => Promise<void>;
+
+if (mode === 'noop') {
+  // The ceiling: reads the whole body and answers 200, nothing else.
+  const server = createServer((req, res) => {
+    req.on('data', () => {});
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'content-length': '0' });
+      res.end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  stop = () => new Promise((r) => server.close(() => r()));
+  process.stdout.write(`READY ${port} 0 ${KEY}\n`);
+} else if (mode === 'gateway') {
+  const bus = await createEmbeddedBus({ dir: dataDir, defaultPartitions: 4 });
+  await bus.ensureTopics(defaultTopicSpecs(4));
+  const keys = new StaticKeyResolver();
+  keys.add(KEY, 'bench');
+  const app = createHttpReceiver({ bus, keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 64 * 1024 * 1024 });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  app.server.keepAliveTimeout = 60_000;
+  const port = (app.server.address() as { port: number }).port;
+  stop = async () => {
+    await app.close();
+    await bus.close();
+  };
+  process.stdout.write(`READY ${port} 0 ${KEY}\n`);
+} else if (mode === 'stack') {
+  const config = configSchema.parse({
+    dataDir,
+    apiKey: KEY,
+    gateway: { host: '127.0.0.1', httpPort: 0, maxRequestBytes: 64 * 1024 * 1024 },
+    api: { host: '127.0.0.1', port: 0 },
+    log: { level: 'warn' },
+  });
+  const stack = await startEmbeddedStack(config, { logger: quiet });
+  stop = () => stack.stop();
+  process.stdout.write(`READY ${new URL(stack.gatewayUrl).port} ${new URL(stack.apiUrl).port} ${KEY}\n`);
+} else {
+  process.stderr.write(`unknown mode ${mode}\n`);
+  process.exit(2);
+}
+
+process.on('message', async (msg) => {
+  if (msg === 'stats') {
+    const u = process.resourceUsage();
+    process.send!({ maxRssMB: u.maxRSS / 1024, cpuSec: (u.userCPUTime + u.systemCPUTime) / 1e6 });
+  } else if (msg === 'stop') {
+    await stop();
+    process.exit(0);
+  }
+});

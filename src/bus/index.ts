@@ -1,0 +1,6 @@
+export type * from './types.ts';
+export * from './topics.ts';
+export { createEmbeddedBus } from './embedded/embedded-bus.ts';
+export type { EmbeddedBusOptions } from './embedded/embedded-bus.ts';
+export type { BusLogger } from './embedded/logger.ts';
+export { kafkaPartitionForKey, murmur2 } from './embedded/partitioner.ts';

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const days = z.number().int().min(1).max(36500);
+const mib = 1024 * 1024;
+
+/**
+ * The whole configuration. Every key has a default that works on one machine with no file,
+ * so `ollystack up` runs with nothing configured.
+ */
+export const configSchema = z
+  .object({
+    /** Where the embedded bus, chDB data and generated keys live. */
+    dataDir: z.string().min(1).default('./data'),
+    /** API key of the default tenant; generated once and kept in the data folder when unset. */
+    apiKey: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** Extra tenants and their API keys (the default tenant is `default`). */
+    tenants: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'letters, digits, _ . - (1 to 64)'),
+            apiKeys: z.array(z.string().min(16, 'must be at least 16 characters')).min(1),
+          })
+          .strict(),
+      )
+      .default([]),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).strict().default({ level: 'info' }),
+    gateway: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        httpPort: port.default(4318),
+        /** Largest request body accepted, after decompression. */
+        maxRequestBytes: z.number().int().min(1024).max(1024 * mib).default(32 * mib),
+      })
+      .strict()
+      .default({ host: '0.0.0.0', httpPort: 4318, maxRequestBytes: 32 * mib }),
+    api: z
+      .object({ host: z.string().default('0.0.0.0'), port: port.default(8080) })
+      .strict()
+      .default({ host: '0.0.0.0', port: 8080 }),
+    bus: z
+      .object({
+        /** Partitions per topic: the unit of ordering and of consumer parallelism. */
+        partitions: z.number().int().min(1).max(1024).default(4),
+      })
+      .strict()
+      .default({ partitions: 4 }),
+    store: z
+      .object({
+        /** chdb://<folder> (in process; default: <dataDir>/chdb) or http(s)://user:pass@host:8123/db. */
+        url: z.string().optional(),
+        retentionDays: z
+          .object({ traces: days.default(30), logs: days.default(30), metrics: days.default(90) })
+          .strict()
+          .default({ traces: 30, logs: 30, metrics: 90 }),
+      })
+      .strict()
+      .default({ retentionDays: { traces: 30, logs: 30, metrics: 90 } }),
+    storage: z
+      .object({
+        batchMaxRows: z.number().int().min(1).max(10_000_000).default(50_000),
+        batchMaxMs: z.number().int().min(50).max(60_000).default(2_000),
+      })
+      .strict()
+      .default({ batchMaxRows: 50_000, batchMaxMs: 2_000 }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;

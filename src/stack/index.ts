@@ -1,0 +1,1 @@
+export { startEmbeddedStack, type RunningStack, type StartOptions } from './embedded.ts';

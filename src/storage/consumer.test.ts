@@ -1,0 +1,174 @@
+/** The storage consumer end to end: embedded bus -> consumer -> chDB. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Registry } from 'prom-client';
+import { createEmbeddedBus, HEADER_TENANT, type Bus } from '../bus/index.ts';
+import { createStore } from './clickhouse-store.ts';
+import { createStorageConsumer } from './consumer.ts';
+import { migrate } from './migrate.ts';
+import { LOGS_TABLE, METRIC_TABLES, TRACES_TABLE } from './schema.ts';
+import type { Store } from './store.ts';
+import { logRecord, metricRecord, traceRecord, waitFor } from './test-records.ts';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-consumer-'));
+let bus: Bus;
+let store: Store;
+const TOPICS = ['traces', 'metrics', 'logs'];
+
+before(async () => {
+  bus = await createEmbeddedBus({ dir: path.join(root, 'bus') });
+  await bus.ensureTopics(TOPICS.map((name) => ({ name, partitions: 2, retentionMs: 86_400_000 })));
+  store = await createStore({ url: `chdb://${path.join(root, 'chdb')}` });
+  await migrate(store, { traces: 7, logs: 7, metrics: 7 });
+});
+after(async () => {
+  await bus.close();
+  await store.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+async function counts(table: string, tenant: string): Promise<{ rows: number; distinct: number }> {
+  const attr = table === TRACES_TABLE ? 'SpanAttributes' : table === LOGS_TABLE ? 'LogAttributes' : 'Attributes';
+  const r = await store.query<{ rows: string; distinct: string }>(
+    `SELECT count() AS rows, uniqExact(${attr}['seq']) AS distinct FROM ${table} WHERE TenantId = {t:String}`,
+    { t: tenant },
+  );
+  return { rows: Number(r[0].rows), distinct: Number(r[0].distinct) };
+}
+
+async function lagZero(groupId: string): Promise<boolean> {
+  for (const t of TOPICS) for (const p of await bus.lag(groupId, t)) if (p.lag > 0) return false;
+  return true;
+}
+
+/** Produces `records` records per signal, `perRecord` rows each, keys spread over partitions. */
+async function produceAll(tenant: string, records: number, perRecord: number): Promise<void> {
+  const traces = [];
+  const logs = [];
+  const metrics = [];
+  for (let i = 0; i < records; i++) {
+    const seq = i * perRecord;
+    traces.push({ ...traceRecord(tenant, seq, perRecord), key: Buffer.from(`k${i}`) });
+    logs.push({ ...logRecord(tenant, seq, perRecord), key: Buffer.from(`k${i}`) });
+    metrics.push({ ...metricRecord(tenant, seq, perRecord), key: Buffer.from(`k${i}`) });
+  }
+  await bus.produce('traces', traces);
+  await bus.produce('logs', logs);
+  await bus.produce('metrics', metrics);
+}
+
+async function assertExactlyOnce(tenant: string, expected: number): Promise<void> {
+  for (const table of [TRACES_TABLE, LOGS_TABLE, METRIC_TABLES.gauge, METRIC_TABLES.sum]) {
+    assert.deepEqual(await counts(table, tenant), { rows: expected, distinct: expected }, table);
+  }
+}
+
+test('every record lands once; undecodable and tenant-less records are skipped and counted', async () => {
+  const registry = new Registry();
+  await produceAll('t-e2e', 60, 3);
+  await bus.produce('traces', [
+    { key: Buffer.from('bad'), value: Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]), headers: { [HEADER_TENANT]: 't-e2e' } },
+    { ...traceRecord('t-e2e', 100_000, 1), headers: {} },
+  ]);
+  const consumer = createStorageConsumer({ bus, store, groupId: 'g-e2e', batchMaxRows: 20, batchMaxMs: 30, registry });
+  consumer.start();
+  try {
+    await waitFor(() => lagZero('g-e2e'), 20_000, 'the consumer to commit everything');
+    await consumer.flushed();
+  } finally {
+    await consumer.stop();
+  }
+  await assertExactlyOnce('t-e2e', 180);
+  const text = await registry.metrics();
+  assert.match(text, /ollystack_storage_records_dropped_total\{reason="decode"\} 1/);
+  assert.match(text, /ollystack_storage_records_dropped_total\{reason="tenant"\} 1/);
+  assert.match(text, new RegExp(`ollystack_storage_rows_written_total\\{table="${TRACES_TABLE}"\\} 180`));
+  // Small batches: the 20-row cap must have split the work.
+  const batches = /ollystack_storage_batches_total\{topic="traces"\} (\d+)/.exec(text);
+  assert.ok(batches && Number(batches[1]) >= 9, `expected >= 9 trace batches, got ${batches?.[1]}`);
+});
+
+test('a failing store is retried with the same batch: nothing lost, nothing doubled', async () => {
+  await produceAll('t-fail', 40, 2);
+  let calls = 0;
+  let failures = 0;
+  const flaky: Store = {
+    kind: store.kind,
+    query: (sql, params) => store.query(sql, params),
+    command: (sql, params) => store.command(sql, params),
+    ping: () => store.ping(),
+    close: async () => {},
+    async insert(table, rows, options) {
+      const n = ++calls;
+      // Fails some inserts before writing and some after (a lost acknowledgement):
+      // the retry must neither lose the first kind nor double the second.
+      if (n <= 12 && n % 3 === 1) {
+        failures++;
+        throw new Error('simulated store outage');
+      }
+      await store.insert(table, rows, options);
+      if (n <= 12 && n % 3 === 2) {
+        failures++;
+        throw new Error('simulated lost acknowledgement');
+      }
+    },
+  };
+  const registry = new Registry();
+  const consumer = createStorageConsumer({ bus, store: flaky, groupId: 'g-fail', batchMaxRows: 16, batchMaxMs: 20, registry, retryBaseMs: 5, retryMaxMs: 40 });
+  consumer.start();
+  try {
+    await waitFor(() => lagZero('g-fail'), 30_000, 'the consumer to get through the outage');
+  } finally {
+    await consumer.stop();
+  }
+  assert.ok(failures >= 8, `expected the flaky store to fail at least 8 times, got ${failures}`);
+  await assertExactlyOnce('t-fail', 80);
+  const errors = [...(await registry.metrics()).matchAll(/ollystack_storage_insert_errors_total\{table="[^"]+"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  assert.equal(errors, failures);
+});
+
+test('a batch left pending by a crash is replayed with its original range and token', async () => {
+  await produceAll('t-replay', 30, 2);
+  // First run: inserts land, then the "process dies" before the final commit.
+  let inserted = 0;
+  const dying: Store = {
+    kind: store.kind,
+    query: (sql, params) => store.query(sql, params),
+    command: (sql, params) => store.command(sql, params),
+    ping: () => store.ping(),
+    close: async () => {},
+    async insert(table, rows, options) {
+      await store.insert(table, rows, options);
+      inserted += rows.length;
+      throw new Error('dies after the insert');
+    },
+  };
+  const first = createStorageConsumer({ bus, store: dying, groupId: 'g-replay', batchMaxRows: 10_000, batchMaxMs: 50, retryBaseMs: 60_000 });
+  first.start();
+  await waitFor(async () => inserted > 0, 10_000, 'a first insert');
+  await first.stop();
+  // Something is pending: some partition's commit carries `pending:<end>`.
+  const probe = bus.consumer({ groupId: 'g-replay', topics: TOPICS });
+  const committed = [];
+  for (const t of TOPICS) for (const p of [0, 1]) committed.push(await probe.committed({ topic: t, partition: p }));
+  await probe.close();
+  assert.ok(committed.some((c) => c?.metadata?.startsWith('pending:')), 'expected a pending commit');
+
+  // Second run with a different batch size: the replayed batch must still match the first.
+  const second = createStorageConsumer({ bus, store, groupId: 'g-replay', batchMaxRows: 3, batchMaxMs: 20 });
+  second.start();
+  try {
+    await waitFor(() => lagZero('g-replay'), 20_000, 'the second run to drain');
+  } finally {
+    await second.stop();
+  }
+  await assertExactlyOnce('t-replay', 60);
+});
+
+test('options are validated with the field named', () => {
+  assert.throws(() => createStorageConsumer({ bus, store, batchMaxRows: 0 }), /batchMaxRows/);
+  assert.throws(() => createStorageConsumer({ bus, store, topics: ['alerts' as 'traces'] }), /topics/);
+});

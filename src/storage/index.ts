@@ -1,0 +1,16 @@
+/** Storage: the ClickHouse store, its schema and migrations, row mapping, and the bus -> store consumer. */
+export { createStore, type StoreOptions } from './clickhouse-store.ts';
+export type { Store, InsertOptions, QueryParams } from './store.ts';
+export { migrate, type MigrateLogger, type MigrateResult } from './migrate.ts';
+export {
+  MIGRATIONS,
+  MIGRATIONS_TABLE,
+  TRACES_TABLE,
+  LOGS_TABLE,
+  METRIC_TABLES,
+  DEDUP_WINDOW,
+  type Migration,
+  type RetentionDays,
+} from './schema.ts';
+export { createStorageConsumer, type StorageConsumer, type StorageConsumerOptions, type ConsumerLogger } from './consumer.ts';
+export * from './rows/index.ts';

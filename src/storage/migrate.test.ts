@@ -1,0 +1,69 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createStore } from './clickhouse-store.ts';
+import { migrate } from './migrate.ts';
+import { LOGS_TABLE, METRIC_TABLES, MIGRATIONS, MIGRATIONS_TABLE, TRACES_TABLE, type Migration } from './schema.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-migrate-'));
+const store = await createStore({ url: `chdb://${dir}` });
+after(async () => {
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const retention = { traces: 3, logs: 3, metrics: 7 };
+
+async function tables(): Promise<string[]> {
+  const rows = await store.query<{ name: string }>('SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name');
+  return rows.map((r) => r.name);
+}
+
+async function versionRows(): Promise<Array<{ version: number; name: string }>> {
+  return store.query(`SELECT version, name FROM ${MIGRATIONS_TABLE} FINAL ORDER BY version`);
+}
+
+test('first run creates every table and records each migration once', async () => {
+  const result = await migrate(store, retention);
+  assert.deepEqual(result.applied, MIGRATIONS.map((m) => m.version));
+  const names = await tables();
+  for (const t of [TRACES_TABLE, LOGS_TABLE, MIGRATIONS_TABLE, ...Object.values(METRIC_TABLES)]) assert.ok(names.includes(t), `missing table ${t}`);
+  assert.deepEqual(await versionRows(), MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+  const ttl = await store.query<{ create_table_query: string }>(`SELECT create_table_query FROM system.tables WHERE name = {t:String}`, { t: TRACES_TABLE });
+  assert.match(ttl[0].create_table_query, /toIntervalDay\(3\)/);
+});
+
+test('second run applies nothing and adds no rows', async () => {
+  const result = await migrate(store, retention);
+  assert.deepEqual(result.applied, []);
+  const count = await store.query<{ c: string }>(`SELECT count() AS c FROM ${MIGRATIONS_TABLE}`);
+  assert.equal(Number(count[0].c), MIGRATIONS.length);
+});
+
+test('concurrent runs with a new migration apply it and record it once', async () => {
+  let runs = 0;
+  const extra: Migration = {
+    version: 1000,
+    name: 'test table',
+    statements: () => {
+      runs++;
+      return ['CREATE TABLE IF NOT EXISTS migrate_test_extra (x UInt8) ENGINE = MergeTree ORDER BY x'];
+    },
+  };
+  const all = [...MIGRATIONS, extra];
+  const [a, b] = await Promise.all([migrate(store, retention, undefined, all), migrate(store, retention, undefined, all)]);
+  assert.ok(runs >= 1);
+  assert.ok(a.applied.includes(1000) || b.applied.includes(1000));
+  assert.equal(a.version, 1000);
+  assert.ok((await tables()).includes('migrate_test_extra'));
+  const rows = await store.query<{ c: string }>(`SELECT count() AS c FROM ${MIGRATIONS_TABLE} FINAL WHERE version = 1000`);
+  assert.equal(Number(rows[0].c), 1);
+  const again = await migrate(store, retention, undefined, all);
+  assert.deepEqual(again.applied, []);
+});
+
+test('bad retention is rejected before anything runs', async () => {
+  await assert.rejects(migrate(store, { traces: 0, logs: 3, metrics: 7 }), /retention/);
+});

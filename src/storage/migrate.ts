@@ -1,0 +1,71 @@
+/**
+ * Applies the schema migrations the store has not seen yet, in version order.
+ *
+ * Safe to run from several processes at once: every statement is CREATE ... IF NOT EXISTS
+ * (so a migration applied twice changes nothing), the version row is inserted with a
+ * deduplication token, and the migrations table collapses duplicate versions
+ * (ReplacingMergeTree), reading them with DISTINCT.
+ */
+import { MIGRATIONS, MIGRATIONS_TABLE, type Migration, type RetentionDays } from './schema.ts';
+import type { Store } from './store.ts';
+
+export interface MigrateLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface MigrateResult {
+  /** Versions applied by this call, in order. */
+  applied: number[];
+  /** Highest version the store is at after the call. */
+  version: number;
+}
+
+const CREATE_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+  version UInt32,
+  name String,
+  applied_at DateTime64(3) DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree
+ORDER BY version
+SETTINGS non_replicated_deduplication_window = 1000`;
+
+async function appliedVersions(store: Store): Promise<Set<number>> {
+  const rows = await store.query<{ version: number | string }>(`SELECT DISTINCT version FROM ${MIGRATIONS_TABLE}`);
+  return new Set(rows.map((r) => Number(r.version)));
+}
+
+export async function migrate(
+  store: Store,
+  retention: RetentionDays,
+  log?: MigrateLogger,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<MigrateResult> {
+  const ordered = [...migrations].sort((a, b) => a.version - b.version);
+  for (let i = 1; i < ordered.length; i++) {
+    if (ordered[i].version === ordered[i - 1].version) throw new Error(`migrations: version ${ordered[i].version} is defined twice`);
+  }
+  // Builds every statement first so a bad retention fails before anything is created.
+  const planned = ordered.map((m) => ({ migration: m, statements: m.statements(retention) }));
+
+  await store.command(CREATE_MIGRATIONS_TABLE);
+  const done = await appliedVersions(store);
+  const known = new Set(ordered.map((m) => m.version));
+  const unknown = [...done].filter((v) => !known.has(v));
+  if (unknown.length > 0) {
+    log?.warn({ versions: unknown }, 'store has schema versions this build does not know (a newer build migrated it)');
+  }
+
+  const applied: number[] = [];
+  for (const { migration, statements } of planned) {
+    if (done.has(migration.version)) continue;
+    const started = Date.now();
+    for (const sql of statements) await store.command(sql);
+    await store.insert(MIGRATIONS_TABLE, [{ version: migration.version, name: migration.name }], {
+      dedupToken: `migration:${migration.version}`,
+    });
+    applied.push(migration.version);
+    done.add(migration.version);
+    log?.info({ version: migration.version, name: migration.name, ms: Date.now() - started }, 'schema migration applied');
+  }
+  return { applied, version: Math.max(0, ...done) };
+}
