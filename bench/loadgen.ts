@@ -6,16 +6,17 @@
  */
 import { Agent, request } from 'node:http';
 import type { Signal } from '../src/telemetry/signals.ts';
-import { payloadFor } from './payloads.ts';
+import { BENCH_SERVICES, payloadFor } from './payloads.ts';
 
 const [url, signal, itemsArg, concArg, durArg, apiKey = ''] = process.argv.slice(2);
 const items = Number(itemsArg);
 const concurrency = Number(concArg);
 const durationMs = Number(durArg);
-const body = Buffer.from(payloadFor(signal as Signal, items));
+// One body per service of a small fleet, sent in turn, as an SDK per service would.
+const bodies = BENCH_SERVICES.map((service, i) => Buffer.from(payloadFor(signal as Signal, items, i + 1, service)));
 const target = new URL(url);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-const headers = { 'content-type': 'application/x-protobuf', 'content-length': String(body.length), authorization: `Bearer ${apiKey}` };
+let sent = 0;
 
 const latencies: number[] = [];
 let ok = 0;
@@ -24,6 +25,8 @@ const statuses: Record<string, number> = {};
 
 function once(): Promise<void> {
   return new Promise((resolve) => {
+    const body = bodies[sent++ % bodies.length];
+    const headers = { 'content-type': 'application/x-protobuf', 'content-length': String(body.length), authorization: `Bearer ${apiKey}` };
     const started = performance.now();
     const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers }, (res) => {
       res.on('data', () => {});
@@ -62,6 +65,6 @@ const elapsed = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
 process.stdout.write(
-  JSON.stringify({ requests: ok + failed, ok, failed, statuses, seconds: elapsed, itemsPerSec: (ok * items) / elapsed, reqPerSec: ok / elapsed, mbPerSec: (ok * body.length) / elapsed / 1e6, p50: pct(50), p99: pct(99), bodyBytes: body.length }) + '\n',
+  JSON.stringify({ requests: ok + failed, ok, failed, statuses, seconds: elapsed, itemsPerSec: (ok * items) / elapsed, reqPerSec: ok / elapsed, mbPerSec: (ok * bodies[0].length) / elapsed / 1e6, p50: pct(50), p99: pct(99), bodyBytes: bodies[0].length }) + '\n',
 );
 agent.destroy();

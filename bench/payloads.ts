@@ -54,7 +54,7 @@ export function spanRequest(spans: number, seed = 1, service = 'checkout'): Uint
   ).finish();
 }
 
-export function logRequest(records: number, seed = 1): Uint8Array {
+export function logRequest(records: number, seed = 1, service = 'checkout'): Uint8Array {
   const now = BigInt(Date.now()) * 1_000_000n;
   const list = [];
   for (let i = 0; i < records; i++) {
@@ -70,11 +70,11 @@ export function logRequest(records: number, seed = 1): Uint8Array {
     });
   }
   return c.logs.v1.ExportLogsServiceRequest.encode(
-    c.logs.v1.ExportLogsServiceRequest.fromObject({ resourceLogs: [{ resource: resource('checkout'), scopeLogs: [{ scope: { name: 'pino' }, logRecords: list }] }] }),
+    c.logs.v1.ExportLogsServiceRequest.fromObject({ resourceLogs: [{ resource: resource(service), scopeLogs: [{ scope: { name: 'pino' }, logRecords: list }] }] }),
   ).finish();
 }
 
-export function metricRequest(points: number, seed = 1): Uint8Array {
+export function metricRequest(points: number, seed = 1, service = 'checkout'): Uint8Array {
   const now = BigInt(Date.now()) * 1_000_000n;
   const perMetric = 50;
   const metrics = [];
@@ -91,10 +91,13 @@ export function metricRequest(points: number, seed = 1): Uint8Array {
     metrics.push(m % 2 === 0 ? { name: `http.server.metric${m}`, unit: '1', sum: { dataPoints, aggregationTemporality: 2, isMonotonic: true } } : { name: `process.metric${m}`, unit: 'By', gauge: { dataPoints } });
   }
   return c.metrics.v1.ExportMetricsServiceRequest.encode(
-    c.metrics.v1.ExportMetricsServiceRequest.fromObject({ resourceMetrics: [{ resource: resource('checkout'), scopeMetrics: [{ scope: { name: 'bench' }, metrics }] }] }),
+    c.metrics.v1.ExportMetricsServiceRequest.fromObject({ resourceMetrics: [{ resource: resource(service), scopeMetrics: [{ scope: { name: 'bench' }, metrics }] }] }),
   ).finish();
 }
 
-export function payloadFor(signal: Signal, items: number, seed = 1): Uint8Array {
-  return signal === 'traces' ? spanRequest(items, seed) : signal === 'logs' ? logRequest(items, seed) : metricRequest(items, seed);
+export function payloadFor(signal: Signal, items: number, seed = 1, service = 'checkout'): Uint8Array {
+  return signal === 'traces' ? spanRequest(items, seed, service) : signal === 'logs' ? logRequest(items, seed, service) : metricRequest(items, seed, service);
 }
+
+/** A small fleet: the services a load generator rotates through, one per request. */
+export const BENCH_SERVICES = ['frontend', 'checkout', 'payments', 'inventory', 'shipping', 'recommendations', 'search', 'accounts'];

@@ -28,7 +28,7 @@ interface Server {
 
 async function startServer(mode: string): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), `olly-bench-${mode}-`));
-  const child = spawn(process.execPath, [here('./server.ts'), mode, dir], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, [here("./server.ts"), mode, dir], { env: { ...process.env, UV_THREADPOOL_SIZE: "16" }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const line = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

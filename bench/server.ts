@@ -70,3 +70,7 @@ process.on('message', async (msg) => {
     process.exit(0);
   }
 });
+process.on('SIGINT', async () => {
+  await stop();
+  process.exit(0);
+});

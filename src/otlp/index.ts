@@ -14,3 +14,5 @@ export {
 export { requestFromJson, requestToJson } from './json.ts';
 export { UNKNOWN_SERVICE, splitByResource, type RoutedPart } from './route.ts';
 export { SPAN_ID_BYTES, TRACE_ID_BYTES, bytesToHex, hexToBytes, idFromHex, isZeroId } from './ids.ts';
+export { WireReader, wireError, WT_VARINT, WT_I64, WT_LEN, WT_START_GROUP, WT_END_GROUP, WT_I32 } from './wire.ts';
+export { REQUEST_SPECS, type MessageSpec, type FieldSpec } from './schema.ts';

@@ -113,7 +113,12 @@ export function splitByResource(signal: Signal, bytes: Uint8Array): RoutedPart[]
     g.ranges.push(start, start + len);
   }
   const parts: RoutedPart[] = [];
-  for (const g of groups.values()) parts.push({ serviceName: g.serviceName, items: g.items, bytes: assemble(bytes, g) });
+  for (const g of groups.values()) {
+    // The common case, one service per request (what an SDK sends): the request is already
+    // the part, so it is forwarded as is, without a copy.
+    const whole = groups.size === 1 && g.size === end;
+    parts.push({ serviceName: g.serviceName, items: g.items, bytes: whole ? bytes : assemble(bytes, g) });
+  }
   return parts;
 }
 

@@ -1,0 +1,64 @@
+/**
+ * 64-bit integers and doubles as the text the row mappers write (../values.ts), computed from
+ * the two uint32 halves the wire holds, with exact integer arithmetic (no BigInt, no floats of
+ * the whole value). The same algorithms as values.ts, over halves instead of Long objects.
+ */
+
+const TWO_32 = 4294967296;
+
+/** Decimal text of the unsigned value high·2^32 + low (both uint32); see values.ts u64Text. */
+export function u64Text(high: number, low: number): string {
+  if (high === 0) return String(low);
+  if (high < 0x200000) return String(high * TWO_32 + low);
+  const lowPart = high * 967296 + low;
+  const carry = Math.floor(lowPart / 1e6);
+  const top = high * 4294 + carry;
+  const rest = lowPart - carry * 1e6;
+  return String(top) + String(rest).padStart(6, '0');
+}
+
+/** Decimal text of the two's complement signed value of the halves. */
+export function i64Text(high: number, low: number): string {
+  if ((high | 0) >= 0) return u64Text(high >>> 0, low >>> 0);
+  const negLow = (~low + 1) >>> 0;
+  const negHigh = (~high + (negLow === 0 ? 1 : 0)) >>> 0;
+  return '-' + u64Text(negHigh, negLow);
+}
+
+/** The signed value as a double (what values.ts int64Number gives for a signed Long). */
+export function i64Number(high: number, low: number): number {
+  return (high | 0) * TWO_32 + (low >>> 0);
+}
+
+const MAX_NS_TEXT = '9223372036.854775807';
+const MAX_NS_HIGH = 0x7fffffff;
+
+/** Nanosecond Unix time as DateTime64(9) text `ssssssssss.nnnnnnnnn`; see values.ts nanosText. */
+export function nanosText(high: number, low: number): string {
+  if (high > MAX_NS_HIGH) return MAX_NS_TEXT;
+  const lowPart = high * 967296 + low;
+  const carry = Math.floor(lowPart / 1e6);
+  const top = high * 4294 + carry;
+  const rest = lowPart - carry * 1e6;
+  const secs = Math.floor(top / 1000);
+  const nanos = (top - secs * 1000) * 1e6 + rest;
+  return String(secs).padStart(10, '0') + '.' + String(nanos).padStart(9, '0');
+}
+
+/** end - start as decimal text, '0' when end is not after start (all halves uint32). */
+export function durationText(eh: number, el: number, sh: number, sl: number): string {
+  if (eh < sh || (eh === sh && el <= sl)) return '0';
+  let low = el - sl;
+  let high = eh - sh;
+  if (low < 0) {
+    low += TWO_32;
+    high -= 1;
+  }
+  return u64Text(high, low);
+}
+
+/** A Float64 cell as JSON: the number, or quoted nan/inf/-inf (values.ts `float`). */
+export function floatJson(n: number): string {
+  if (n - n === 0) return String(n);
+  return n !== n ? '"nan"' : n > 0 ? '"inf"' : '"-inf"';
+}
