@@ -1,8 +1,12 @@
+import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { InsertOptions, QueryParams, Store } from './store.ts';
 
 /** Settings on every query: 64-bit integers as JSON strings so nanosecond times keep their precision. */
 const QUERY_SETTINGS = { output_format_json_quote_64bit_integers: 1 } as const;
+
+/** Table names are constants of schema.ts, never user input; checked anyway since they go into SQL text. */
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface StoreOptions {
   /**
@@ -45,6 +49,20 @@ class ClickHouseStore implements Store {
       // left from an earlier insert would otherwise silently drop later inserts as duplicates.
       clickhouse_settings: { insert_deduplication_token: options.dedupToken ?? '' },
     });
+  }
+
+  async insertRaw(table: string, format: 'JSONEachRow', body: string, options: InsertOptions = {}): Promise<void> {
+    if (!TABLE_NAME.test(table)) throw new Error(`insertRaw: table must match ${TABLE_NAME}, got ${JSON.stringify(table)}`);
+    if (format !== 'JSONEachRow') throw new Error(`insertRaw: format must be JSONEachRow, got ${JSON.stringify(format)}`);
+    if (body.length === 0) return;
+    const result = await this.#client.exec({
+      query: `INSERT INTO ${table} FORMAT ${format}`,
+      values: Readable.from([body]),
+      // Always set, even to '' (see insert).
+      clickhouse_settings: { insert_deduplication_token: options.dedupToken ?? '' },
+    });
+    // Read the (empty) response to the end so an HTTP connection goes back to the pool.
+    for await (const _chunk of result.stream) void _chunk;
   }
 
   async ping(): Promise<boolean> {

@@ -24,6 +24,11 @@ export interface Store {
   command(sql: string, params?: QueryParams): Promise<void>;
   /** Inserts rows (objects keyed by column name) into a table. */
   insert(table: string, rows: ReadonlyArray<Record<string, unknown>>, options?: InsertOptions): Promise<void>;
+  /**
+   * Inserts a pre-serialized body (JSONEachRow: one JSON object per line) into a table. Optional
+   * so test doubles written against the row-object API keep working; both real stores have it.
+   */
+  insertRaw?(table: string, format: 'JSONEachRow', body: string, options?: InsertOptions): Promise<void>;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -41,6 +41,8 @@ export class PartitionLog {
   private closed = false;
   /** Set when an fsync failed: every later append fails until the bus is reopened. */
   private failure: Error | null = null;
+  /** End of the last batch written to the active segment, durable or not yet. */
+  private writeCursor: { segment: Segment; offset: number; position: number } | null = null;
   /** Wake-ups of consumers waiting for new records here; fired after each durable append. */
   readonly appendWaiters = new Set<() => void>();
 
@@ -136,38 +138,78 @@ export class PartitionLog {
     return batch;
   }
 
+  /**
+   * Writes batches in order, overlapping the fdatasync of one batch with the write of the
+   * next: with write and sync each taking a few milliseconds, the partition's cycle becomes
+   * the longer of the two instead of their sum. At most two batches are in flight, and they
+   * become durable (acknowledged, visible to consumers) strictly in order.
+   */
   private async runFlushLoop(): Promise<void> {
+    let inFlight: Promise<void> | null = null;
     try {
-      while (this.pending !== null) {
+      while (this.pending !== null || inFlight !== null) {
+        if (this.pending === null) {
+          await inFlight;
+          inFlight = null;
+          continue;
+        }
+        const active = this.segments[this.segments.length - 1];
+        if (this.writePosition(active) >= this.options.segmentBytes && inFlight !== null) {
+          // A roll changes the file; let the previous batch finish on the old one first.
+          await inFlight;
+          inFlight = null;
+        }
         const batch = this.pending;
         this.pending = null;
-        await this.writeBatch(batch);
+        const written = await this.writeBatch(batch);
+        if (written === null) continue;
+        const prior = inFlight;
+        const synced = fdatasync(written.fd).then(
+          () => null,
+          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+        );
+        const done = (async () => {
+          const syncError = await synced;
+          if (prior !== null) await prior;
+          this.finishBatch(written, syncError);
+        })();
+        if (prior !== null) await prior;
+        inFlight = done;
       }
     } finally {
       this.flushLoop = null;
     }
   }
 
-  private async writeBatch(batch: PendingBatch): Promise<void> {
+  /** Where the next batch will be written: past the durable records and any batch being synced. */
+  private writePosition(segment: Segment): number {
+    return this.writeCursor !== null && this.writeCursor.segment === segment ? this.writeCursor.position : segment.size;
+  }
+
+  /** Writes a batch (not yet durable nor visible). Returns null when it failed and was rejected. */
+  private async writeBatch(batch: PendingBatch): Promise<WrittenBatch | null> {
     let segment = this.segments[this.segments.length - 1];
     let startPosition = -1;
-    let syncing = false;
     try {
       if (this.failure !== null) throw this.failure;
-      if (segment.size >= this.options.segmentBytes && segment.recordCount > 0) segment = await this.roll();
+      if (this.writePosition(segment) >= this.options.segmentBytes && segment.recordCount > 0) {
+        segment = await this.roll();
+        this.writeCursor = null;
+      }
       const { records, timestamps } = batch;
       const n = records.length;
       let headTotal = 0;
-      const headSizes: number[] = [];
+      const headSizes: number[] = new Array(n);
       for (let i = 0; i < n; i++) {
         const r = records[i];
         const h = frameHeadBytes(r.key, r.headers);
-        headSizes.push(h);
+        headSizes[i] = h;
         headTotal += h;
       }
       const heads = Buffer.allocUnsafe(headTotal);
       const iov: Buffer[] = [];
-      const base = segment.nextOffset;
+      const cursor = this.writeCursor !== null && this.writeCursor.segment === segment ? this.writeCursor : null;
+      const base = cursor !== null ? cursor.offset : segment.nextOffset;
       let hp = 0;
       let bytes = 0;
       for (let i = 0; i < n; i++) {
@@ -179,38 +221,52 @@ export class PartitionLog {
         hp += h;
         bytes += h + r.value.length;
       }
-      startPosition = segment.size;
+      startPosition = cursor !== null ? cursor.position : segment.size;
       const fd = segment.writeFd();
       const written = await writevAt(fd, iov, startPosition);
       if (written !== bytes) throw new Error(`short write to ${segment.file}: ${written} of ${bytes} bytes`);
-      syncing = true;
-      await fdatasync(fd);
-      let pos = startPosition;
-      for (let i = 0; i < n; i++) {
-        const frameBytes = headSizes[i] + records[i].value.length;
-        segment.noteRecord(base + i, pos, frameBytes, timestamps[i]);
-        pos += frameBytes;
-      }
+      this.writeCursor = { segment, offset: base + n, position: startPosition + bytes };
+      return { batch, segment, fd, base, startPosition, headSizes };
     } catch (err) {
       // Cut off whatever part of the batch reached the file so the next batch starts clean.
       const error = err instanceof Error ? err : new Error(String(err));
-      if (syncing) {
-        // After a failed fsync the kernel may have dropped the dirty pages and cleared the
-        // error; retrying could ack lost data. Stop appending; reopening recovers from disk.
-        this.failure ??= new Error(`partition ${this.topic}/${this.partition} stopped after fsync failed: ${error.message}`, { cause: error });
-      } else if (startPosition >= 0) {
+      if (startPosition >= 0) {
         try {
           fs.ftruncateSync(segment.writeFd(), startPosition);
         } catch {
           // the original error is the one worth reporting
         }
       }
-      this.options.logger.warn({ topic: this.topic, partition: this.partition, err: error.message }, 'bus: append failed');
-      batch.reject(new Error(`append to ${this.topic}/${this.partition} failed: ${error.message}`, { cause: error }));
+      this.rejectBatch(batch, error);
+      return null;
+    }
+  }
+
+  /** Called in batch order once the batch's fdatasync returned. */
+  private finishBatch(w: WrittenBatch, syncError: Error | null): void {
+    if (syncError !== null) {
+      // After a failed fsync the kernel may have dropped the dirty pages and cleared the
+      // error; retrying could ack lost data. Stop appending; reopening recovers from disk.
+      this.failure ??= new Error(`partition ${this.topic}/${this.partition} stopped after fsync failed: ${syncError.message}`, { cause: syncError });
+    }
+    if (this.failure !== null) {
+      this.rejectBatch(w.batch, syncError ?? this.failure);
       return;
     }
-    batch.resolve();
+    const { records, timestamps } = w.batch;
+    let pos = w.startPosition;
+    for (let i = 0; i < records.length; i++) {
+      const frameBytes = w.headSizes[i] + records[i].value.length;
+      w.segment.noteRecord(w.base + i, pos, frameBytes, timestamps[i]);
+      pos += frameBytes;
+    }
+    w.batch.resolve();
     this.wakeConsumers();
+  }
+
+  private rejectBatch(batch: PendingBatch, error: Error): void {
+    this.options.logger.warn({ topic: this.topic, partition: this.partition, err: error.message }, 'bus: append failed');
+    batch.reject(new Error(`append to ${this.topic}/${this.partition} failed: ${error.message}`, { cause: error }));
   }
 
   private wakeConsumers(): void {
@@ -372,6 +428,15 @@ export class PartitionLog {
     this.segments[this.segments.length - 1].seal();
     this.wakeConsumers();
   }
+}
+
+interface WrittenBatch {
+  batch: PendingBatch;
+  segment: Segment;
+  fd: number;
+  base: number;
+  startPosition: number;
+  headSizes: number[];
 }
 
 function newBatch(): PendingBatch {

@@ -160,7 +160,9 @@ function scopeSpans(c: WireCursor, start: number, end: number, head: string, res
     if (tag === 0x12) {
       const len = c.length(end);
       const s = c.pos;
-      out.push(head + span(c, s, s + len) + tail);
+      const line = head + span(c, s, s + len) + tail;
+      line.charCodeAt(0);
+      out.push(line);
       c.pos = s + len;
       rows++;
     } else {
