@@ -102,6 +102,17 @@ test('demo traffic is queryable; Ctrl-C stops cleanly and a restart keeps the da
     return r.status === 200 && r.body.series.length > 0;
   });
 
+  // Self-observability: health, readiness, and the pipeline's own figures.
+  assert.equal((await fetch(`${stack.api}/healthz`)).status, 200);
+  assert.equal((await fetch(`${stack.api}/readyz`)).status, 200);
+  assert.equal((await fetch(`${stack.gateway}/healthz`)).status, 200);
+  const selfMetrics = await (await fetch(`${stack.api}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(selfMetrics)?.[1] ?? NaN);
+  assert.ok(value(/ollystack_gateway_received_items_total\{signal="traces"\} (\d+)/) > 0, 'spans received are counted');
+  assert.ok(value(/ollystack_storage_rows_written_total\{table="otel_traces"\} (\d+)/) > 0, 'rows written are counted');
+  assert.match(selfMetrics, /ollystack_bus_consumer_lag\{group="storage",topic="traces"\} \d+/);
+  assert.match(selfMetrics, /ollystack_storage_batch_rows_bucket/);
+
   stack.child.kill('SIGINT');
   assert.equal(await exited(stack.child), 0, `clean exit on Ctrl-C: ${stack.output()}`);
 

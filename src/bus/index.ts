@@ -4,3 +4,4 @@ export { createEmbeddedBus } from './embedded/embedded-bus.ts';
 export type { EmbeddedBusOptions } from './embedded/embedded-bus.ts';
 export type { BusLogger } from './embedded/logger.ts';
 export { kafkaPartitionForKey, murmur2 } from './embedded/partitioner.ts';
+export { registerLagMetric } from './lag-metric.ts';

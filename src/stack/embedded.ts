@@ -2,12 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { registerApi } from '../api/index.ts';
-import { createEmbeddedBus, defaultTopicSpecs, type Bus } from '../bus/index.ts';
+import { createEmbeddedBus, defaultTopicSpecs, registerLagMetric, type Bus } from '../bus/index.ts';
 import type { Config } from '../config/index.ts';
 import { createHttpReceiver } from '../gateway/index.ts';
 import { createHttpServer, createLogger, createRegistry, registerOpsRoutes, type Logger } from '../selfobs/index.ts';
 import { createStorageConsumer, createStore, migrate, type Store } from '../storage/index.ts';
+import { SIGNALS } from '../telemetry/index.ts';
 import { DEFAULT_TENANT, StaticKeyResolver, defaultApiKey } from '../tenancy/index.ts';
+
+/** The storage consumer's group on the bus (its default). */
+const STORAGE_GROUP = 'storage';
 
 export interface RunningStack {
   dataDir: string;
@@ -65,6 +69,7 @@ export async function startEmbeddedStack(config: Config, options: StartOptions =
     const consumer = createStorageConsumer({
       bus,
       store,
+      groupId: STORAGE_GROUP,
       batchMaxRows: config.storage.batchMaxRows,
       batchMaxMs: config.storage.batchMaxMs,
       logger: logger.child({ component: 'storage' }),
@@ -72,6 +77,7 @@ export async function startEmbeddedStack(config: Config, options: StartOptions =
     });
     consumer.start();
     cleanups.push(() => consumer.stop());
+    registerLagMetric(registry, bus, [{ groupId: STORAGE_GROUP, topics: [...SIGNALS] }]);
 
     const gateway = createHttpReceiver({ bus, keys, logger, registry, maxRequestBytes: config.gateway.maxRequestBytes });
     await gateway.listen({ host: config.gateway.host, port: config.gateway.httpPort });

@@ -3,7 +3,9 @@
  *   1. decode + row mapping alone,
  *   2. decode + mapping + insert into chDB (what the consumer does per batch),
  *   3. chDB inserting the same rows from a pre-serialized JSONEachRow buffer (the engine's ceiling).
- * Run: npx node src/storage/consumer.bench.ts [spansPerRequest=200] [requests=250]
+ *   4. the wire mapper (bytes -> JSONEachRow text, no protobufjs objects) alone and with insertRaw,
+ * and prints a summary table of all figures.
+ * Run: npx node src/storage/consumer.bench.ts [spansPerRequest=500] [requests=100]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,11 +15,14 @@ import { createStore } from './clickhouse-store.ts';
 import { migrate } from './migrate.ts';
 import { RowSink } from './rows/sink.ts';
 import { appendTraceRecord } from './rows/traces.ts';
+import { TextRowSink, WIRE_MAPPERS } from './rows/wire/index.ts';
+import { spanRequest } from '../../bench/payloads.ts';
 import { TRACES_TABLE } from './schema.ts';
 
 const Req = opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-const spansPerRequest = Number(process.argv[2] ?? 200);
-const requests = Number(process.argv[3] ?? 250);
+const spansPerRequest = Number(process.argv[2] ?? 500);
+const requests = Number(process.argv[3] ?? 100);
+const summary: Array<[string, string]> = [];
 
 function realisticRequest(seed: number): Uint8Array {
   const nowMs = Date.now();
@@ -83,6 +88,32 @@ const rounds = 5;
 for (let i = 0; i < rounds; i++) mapAll();
 const mapMs = (performance.now() - t0) / rounds;
 console.log(`decode + map:              ${rate(totalRows, mapMs)} rows/s  (${totalRows} rows in ${mapMs.toFixed(1)} ms)`);
+summary.push(['object mapper (decode + map)', rate(totalRows, mapMs)]);
+
+// 4a. the wire mapper alone, on bench/payloads.ts requests (~10 attributes per span) and on this file's.
+const sdkPayloads = Array.from({ length: requests }, (_, i) => Buffer.from(spanRequest(spansPerRequest, i + 1)));
+for (const [name, list] of [['bench/payloads.ts', sdkPayloads], ['realisticRequest', payloads.map((p) => Buffer.from(p))]] as const) {
+  const wireAll = () => {
+    const sink = new TextRowSink();
+    for (const p of list) WIRE_MAPPERS.traces(p, 'bench', sink);
+    return sink;
+  };
+  for (let i = 0; i < 3; i++) wireAll().entries();
+  let wireMs = 0;
+  let joinMs = 0;
+  for (let i = 0; i < rounds; i++) {
+    const w0 = performance.now();
+    const sink = wireAll();
+    const w1 = performance.now();
+    sink.entries();
+    wireMs += w1 - w0;
+    joinMs += performance.now() - w1;
+  }
+  const n = list.length * spansPerRequest * rounds;
+  console.log(`wire map (${name}):  ${rate(n, wireMs)} rows/s, with the join of lines ${rate(n, wireMs + joinMs)} rows/s`);
+  summary.push([`wire mapper alone (${name})`, rate(n, wireMs)]);
+  summary.push([`wire mapper + join (${name})`, rate(n, wireMs + joinMs)]);
+}
 
 const rows = mapAll().rows(TRACES_TABLE);
 t0 = performance.now();
@@ -110,6 +141,7 @@ try {
     }
     const ms = performance.now() - t0;
     console.log(`decode + map + insert:     ${rate(written, ms)} rows/s  (batch ${batch} rows)`);
+    summary.push([`object mapper + insert (batch ${batch})`, rate(written, ms)]);
   }
   // 3. the engine's ceiling: the same rows, already serialized.
   for (const batch of [10_000, 50_000]) {
@@ -123,8 +155,29 @@ try {
     for (const text of chunks) await store.command(`INSERT INTO ${TRACES_TABLE} FORMAT JSONEachRow\n${text}`);
     const ms = performance.now() - t0;
     console.log(`chDB pre-serialized insert: ${rate(rows.length, ms)} rows/s  (batch ${batch} rows)`);
+    summary.push([`chDB ceiling, pre-serialized (batch ${batch})`, rate(rows.length, ms)]);
+  }
+  // 4b. wire mapper + insertRaw, per batch size (what the consumer now does per batch).
+  for (const batch of [10_000, 50_000]) {
+    const requestsPerBatch = Math.max(1, Math.round(batch / spansPerRequest));
+    t0 = performance.now();
+    let written = 0;
+    for (let i = 0; i < payloads.length; i += requestsPerBatch) {
+      const sink = new TextRowSink();
+      for (const p of payloads.slice(i, i + requestsPerBatch)) WIRE_MAPPERS.traces(p, 'bench-wire', sink);
+      for (const [table, body, count] of sink.entries()) {
+        await store.insertRaw!(table, 'JSONEachRow', body, { dedupToken: `bench-wire:${batch}:${i}` });
+        written += count;
+      }
+    }
+    const ms = performance.now() - t0;
+    console.log(`wire map + insertRaw:      ${rate(written, ms)} rows/s  (batch ${batch} rows)`);
+    summary.push([`wire mapper + insertRaw (batch ${batch})`, rate(written, ms)]);
   }
 } finally {
   await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 }
+console.log(`\ntraces, ${spansPerRequest} spans per request, ${requests} requests (rows/s, one core):`);
+const width = Math.max(...summary.map(([name]) => name.length));
+for (const [name, value] of summary) console.log(`  ${name.padEnd(width)}  ${value.padStart(10)}`);

@@ -380,7 +380,7 @@ export function createStorageConsumer(options: StorageConsumerOptions): StorageC
     async stop() {
       if (!loop) return;
       running = false;
-      for (const wakeUp of [...sleepers]) wakeUp();
+      for (const wakeUp of Array.from(sleepers)) wakeUp();
       try {
         await loop;
       } finally {
