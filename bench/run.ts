@@ -139,8 +139,9 @@ async function e2eSection(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   const totalSec = (performance.now() - started) / 1000;
-  const stats = await ask<{ maxRssMB: number; cpuSec: number }>(s.child, 'stats');
+  const stats = await ask<{ maxRssMB: number; cpuSec: number; rssMB: number; heapMB: number; externalMB: number }>(s.child, 'stats');
   await stopServer(s);
+  console.error(`  (after the drain: rss ${stats.rssMB.toFixed(0)} MB, JS heap ${stats.heapMB.toFixed(0)} MB, buffers ${stats.externalMB.toFixed(0)} MB)`);
   console.log('| accepted spans | accepted spans/s (ingest) | stored spans | spans/s into the store (end to end) | drain after load s | peak RSS MB |');
   console.log('|---|---|---|---|---|---|');
   console.log(`| ${fmt(sent)} | ${fmt(sent / loadSec)} | ${fmt(written)} | ${fmt(written / totalSec)} | ${(totalSec - loadSec).toFixed(1)} | ${stats.maxRssMB.toFixed(0)} |`);

@@ -64,7 +64,8 @@ if (mode === 'noop') {
 process.on('message', async (msg) => {
   if (msg === 'stats') {
     const u = process.resourceUsage();
-    process.send!({ maxRssMB: u.maxRSS / 1024, cpuSec: (u.userCPUTime + u.systemCPUTime) / 1e6 });
+    const m = process.memoryUsage();
+    process.send!({ maxRssMB: u.maxRSS / 1024, cpuSec: (u.userCPUTime + u.systemCPUTime) / 1e6, rssMB: m.rss / 1048576, heapMB: m.heapUsed / 1048576, externalMB: m.external / 1048576 });
   } else if (msg === 'stop') {
     await stop();
     process.exit(0);

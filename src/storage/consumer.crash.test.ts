@@ -60,7 +60,8 @@ test('rows are stored exactly once across repeated SIGKILLs', { timeout: 240_000
 
   let kills = 0;
   for (let round = 0; round < 6; round++) {
-    const delay = 50 + Math.floor(Math.random() * 400);
+    // Growing delays: under load the child needs longer before its first commit.
+    const delay = 100 * (round + 1) + Math.floor(Math.random() * 300);
     if ((await runKilled(delay)).killed) kills++;
   }
   assert.equal(kills, 6);

@@ -136,7 +136,11 @@ export function createStorageConsumer(options: StorageConsumerOptions): StorageC
   const topics = options.topics ?? ['traces', 'metrics', 'logs'];
   const batchMaxRows = options.batchMaxRows ?? 50_000;
   const batchMaxMs = options.batchMaxMs ?? 2_000;
-  const pollMaxRecords = options.pollMaxRecords ?? 1_000;
+  // A bus record is a whole export request (often hundreds of items), so polls stay small.
+  const pollMaxRecords = options.pollMaxRecords ?? 64;
+  // Mapping goes on while batches are written; past this many rows waiting to be written,
+  // polling pauses until the writes catch up (memory stays bounded, data waits in the bus).
+  const backlogMaxRows = 2 * batchMaxRows;
   const retryBaseMs = options.retryBaseMs ?? 200;
   const retryMaxMs = options.retryMaxMs ?? 30_000;
   const metrics: ConsumerMetrics = createConsumerMetrics(options.registry);
@@ -304,6 +308,19 @@ export function createStorageConsumer(options: StorageConsumerOptions): StorageC
     }
   }
 
+  function sealedRows(): number {
+    let n = 0;
+    for (const st of partitions.values()) for (const b of st.sealed) n += b.rows;
+    return n;
+  }
+
+  /** Sealed batches, counting empty ones too: they still have offsets to commit. */
+  function sealedBatches(): number {
+    let n = 0;
+    for (const st of partitions.values()) n += st.sealed.length;
+    return n;
+  }
+
   async function flushAll(retry: boolean): Promise<void> {
     const work: Promise<void>[] = [];
     for (const st of partitions.values()) if (st.sealed.length > 0) work.push(flushPartition(st, retry));
@@ -332,13 +349,27 @@ export function createStorageConsumer(options: StorageConsumerOptions): StorageC
         checkWaiters();
       }
     });
+    // Writes run in the background, one pass over the partitions at a time, while the loop
+    // goes on polling and mapping: decoding the next batch overlaps inserting this one.
+    let flushing: Promise<void> | null = null;
+    const startFlush = () => {
+      if (flushing === null && sealedRows() + sealedBatches() > 0) {
+        flushing = flushAll(true).finally(() => {
+          flushing = null;
+        });
+      }
+    };
     while (running) {
       const requested = flushRequested;
       flushRequested = false;
       const nextDeadline = sealDue(Date.now(), requested);
-      await flushAll(true);
+      startFlush();
+      if (flushing !== null && sealedRows() >= backlogMaxRows) {
+        await flushing;
+        continue;
+      }
       if (!running) break;
-      const waitMs = Math.max(1, Math.min(500, nextDeadline - Date.now()));
+      const waitMs = Math.max(1, Math.min(flushing !== null ? 50 : 500, nextDeadline - Date.now()));
       let records: ConsumedRecord[];
       try {
         records = await c.poll({ maxRecords: pollMaxRecords, maxWaitMs: waitMs });
@@ -359,6 +390,7 @@ export function createStorageConsumer(options: StorageConsumerOptions): StorageC
         addRecord(st, rec);
       }
     }
+    if (flushing !== null) await flushing;
     // Stopping: write what is complete, once, without waiting out a failing store.
     sealDue(Date.now(), true);
     await flushAll(false);

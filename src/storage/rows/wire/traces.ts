@@ -161,6 +161,8 @@ function scopeSpans(c: WireCursor, start: number, end: number, head: string, res
       const len = c.length(end);
       const s = c.pos;
       const line = head + span(c, s, s + len) + tail;
+      // Reading a char flattens the concatenation tree now, while its parts are young garbage,
+      // instead of keeping thousands of tree nodes alive per line until the batch is joined.
       line.charCodeAt(0);
       out.push(line);
       c.pos = s + len;
