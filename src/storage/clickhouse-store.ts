@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { InsertOptions, QueryParams, Store } from './store.ts';
@@ -16,18 +19,30 @@ export interface StoreOptions {
   url: string;
 }
 
-/** chDB's raw insert: the body handed to the engine as bytes, parsed by its native parser. */
-type ChdbRawInsert = (params: { table: string; format: 'JSONEachRow'; values: Buffer; settings: Record<string, string> }) => Promise<unknown>;
+/**
+ * In process, a batch body goes to chDB through a file: `INSERT ... FROM INFILE` parses it on
+ * all cores (ClickHouse's parallel parsing), where a body inlined in the statement is parsed
+ * on one (measured on span rows: about 3x faster, 60k -> 180k rows/s on 2 cores).
+ */
+interface ChdbFileInsert {
+  dir: string;
+  run: (sql: string) => Promise<unknown>;
+}
+
+/** A ClickHouse string literal: backslash and quote escaped. */
+function sqlString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
 
 class ClickHouseStore implements Store {
   readonly kind: 'chdb' | 'clickhouse';
   readonly #client: ClickHouseClient;
-  readonly #chdbRawInsert: ChdbRawInsert | null;
+  readonly #chdbFiles: ChdbFileInsert | null;
 
-  constructor(client: ClickHouseClient, kind: 'chdb' | 'clickhouse', chdbRawInsert: ChdbRawInsert | null = null) {
+  constructor(client: ClickHouseClient, kind: 'chdb' | 'clickhouse', chdbFiles: ChdbFileInsert | null = null) {
     this.#client = client;
     this.kind = kind;
-    this.#chdbRawInsert = chdbRawInsert;
+    this.#chdbFiles = chdbFiles;
   }
 
   async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
@@ -60,10 +75,17 @@ class ClickHouseStore implements Store {
     if (!TABLE_NAME.test(table)) throw new Error(`insertRaw: table must match ${TABLE_NAME}, got ${JSON.stringify(table)}`);
     if (format !== 'JSONEachRow') throw new Error(`insertRaw: format must be JSONEachRow, got ${JSON.stringify(format)}`);
     if (body.length === 0) return;
-    if (this.#chdbRawInsert !== null) {
-      // In process, the client's path would rebuild the whole statement as one string; the
-      // raw insert passes the body as bytes (measured 1.1-1.5x faster on span rows).
-      await this.#chdbRawInsert({ table, format, values: Buffer.from(body), settings: { insert_deduplication_token: options.dedupToken ?? '' } });
+    if (this.#chdbFiles !== null) {
+      const file = join(this.#chdbFiles.dir, `${randomUUID()}.jsonl`);
+      await writeFile(file, body);
+      try {
+        // Always set, even to '' (see insert).
+        await this.#chdbFiles.run(
+          `INSERT INTO ${table} FROM INFILE ${sqlString(file)} SETTINGS insert_deduplication_token = ${sqlString(options.dedupToken ?? '')} FORMAT ${format}`,
+        );
+      } finally {
+        await rm(file, { force: true });
+      }
       return;
     }
     const result = await this.#client.exec({
@@ -99,7 +121,12 @@ export async function createStore(options: StoreOptions): Promise<Store> {
     const { createChdbConnection } = await import('chdb/connection');
     const connection = createChdbConnection({ path });
     const client = createClient({ connection } as Parameters<typeof createClient>[0]);
-    return new ClickHouseStore(client, 'chdb', (params) => connection.chdb.rawInsert(params));
+    // Batch files live in a folder beside the engine's (not inside it, which is the engine's
+    // own); leftovers of a crash are cleared at start.
+    const dir = `${resolve(path)}-insert-files`;
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    return new ClickHouseStore(client, 'chdb', { dir, run: (sql) => connection.chdb.queryAsync(sql) });
   }
   let httpUrl: URL;
   try {

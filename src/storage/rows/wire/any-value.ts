@@ -258,6 +258,13 @@ export class Ranges {
     this.a[this.n++] = start;
     this.a[this.n++] = end;
   }
+
+  /** Records the length-delimited field at the cursor (after its tag) and moves past it. */
+  pushField(c: WireCursor, end: number): void {
+    const len = c.length(end);
+    this.a[this.n++] = c.pos;
+    this.a[this.n++] = c.pos += len;
+  }
 }
 
 // Scratch for one map being rendered (maps are rendered one at a time).

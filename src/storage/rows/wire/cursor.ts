@@ -4,7 +4,7 @@
  * left in `hi`) so nothing is allocated per value.
  */
 import { WireReader, wireError } from '../../../otlp/index.ts';
-import { asSlicingBuffer, type SlicingBuffer } from './text.ts';
+import { asSlicingBuffer, jsonStringAt, type SlicingBuffer } from './text.ts';
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
@@ -55,6 +55,28 @@ export class WireCursor extends WireReader {
       }
     }
     throw wireError(start + 10 <= end ? 'varint longer than 64 bits' : 'truncated varint', start);
+  }
+
+  /** Reads a length prefix; returns where the delimited bytes end (the cursor is at their start). */
+  delimited(end: number): number {
+    const len = this.length(end);
+    return this.pos + len;
+  }
+
+  /** Moves past a length-delimited field; returns where its bytes start (they end at the cursor). */
+  skipDelimited(end: number): number {
+    const len = this.length(end);
+    const s = this.pos;
+    this.pos = s + len;
+    return s;
+  }
+
+  /** A length-delimited string field as a JSON string literal. */
+  jsonString(end: number): string {
+    const len = this.length(end);
+    const s = this.pos;
+    this.pos = s + len;
+    return jsonStringAt(this.b, s, s + len);
   }
 
   /** Little-endian 32 bits, unsigned. */

@@ -1,84 +1,26 @@
 /** ExportLogsServiceRequest bytes -> otel_logs JSONEachRow lines (same rows as ../logs.ts). */
 import type { TenantId } from '../../../telemetry/signals.ts';
 import { LOGS_TABLE } from '../../schema.ts';
-import { Ranges, anyJson, attributesJson, bodyState, isStringValue } from './any-value.ts';
-import { feedAnyValue } from './any-value.ts';
+import { Ranges, anyJson, attributesJson, bodyState, feedAnyValue, isStringValue } from './any-value.ts';
 import { skipField } from './check.ts';
 import { WireCursor } from './cursor.ts';
 import { nanosText } from './numbers.ts';
+import { resourceColumns, walkExport, type SignalRows } from './resource-scope.ts';
 import { EXPORT_LOGS, LOG_RECORD, RESOURCE_LOGS, SCOPE_LOGS } from './specs.ts';
-import { hexAt, jsonQuote, jsonStringAt } from './text.ts';
+import { hexAt, jsonQuote } from './text.ts';
 import type { TextRowSink } from './text-sink.ts';
-import { ScopeFields, resourceColumns, skipKnown, walkResource, walkScope } from './traces.ts';
 
 const SEVERITY_BANDS = ['"TRACE"', '"DEBUG"', '"INFO"', '"WARN"', '"ERROR"', '"FATAL"'];
 
-const resourceAttrs = new Ranges();
-const scopeAttrs = new Ranges();
 const logAttrs = new Ranges();
-const scope = new ScopeFields();
 
-function resourceLogs(c: WireCursor, start: number, end: number, head: string, out: string[]): number {
-  resourceAttrs.n = 0;
-  let schemaJson = '""';
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x0a) {
-      const len = c.length(end);
-      const s = c.pos;
-      walkResource(c, s, s + len, resourceAttrs);
-      c.pos = s + len;
-    } else if (tag === 0x12) {
-      c.pos = c.length(end) + c.pos; // length() moves pos past the prefix first
-    } else if (tag === 0x1a) {
-      const len = c.length(end);
-      schemaJson = jsonStringAt(c.b, c.pos, c.pos + len);
-      c.pos += len;
-    } else {
-      skipField(c, tag, end, RESOURCE_LOGS, 0);
-    }
-  }
-  const resource = resourceColumns(c, resourceAttrs) + ',"ResourceSchemaUrl":' + schemaJson;
-  let rows = 0;
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x12) {
-      const len = c.length(end);
-      const s = c.pos;
-      rows += scopeLogs(c, s, s + len, head, resource, out);
-      c.pos = s + len;
-    } else {
-      skipKnown(c, tag, end);
-    }
-  }
-  return rows;
-}
-
-function scopeLogs(c: WireCursor, start: number, end: number, head: string, resource: string, out: string[]): number {
-  scope.reset();
-  scopeAttrs.n = 0;
-  let schemaJson = '""';
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x0a) {
-      const len = c.length(end);
-      const s = c.pos;
-      walkScope(c, s, s + len, scope, scopeAttrs);
-      c.pos = s + len;
-    } else if (tag === 0x12) {
-      c.pos = c.length(end) + c.pos; // length() moves pos past the prefix first
-    } else if (tag === 0x1a) {
-      const len = c.length(end);
-      schemaJson = jsonStringAt(c.b, c.pos, c.pos + len);
-      c.pos += len;
-    } else {
-      skipField(c, tag, end, SCOPE_LOGS, 0);
-    }
-  }
-  const tail =
+const LOG_ROWS: SignalRows<string[]> = {
+  request: EXPORT_LOGS,
+  resourceX: RESOURCE_LOGS,
+  scopeX: SCOPE_LOGS,
+  keepsSchemaUrls: true,
+  resourceText: (c, _head, attrs, schemaJson) => resourceColumns(c, attrs) + ',"ResourceSchemaUrl":' + schemaJson,
+  scopeText: (c, resource, scope, schemaJson) =>
     resource +
     ',"ScopeSchemaUrl":' +
     schemaJson +
@@ -87,24 +29,13 @@ function scopeLogs(c: WireCursor, start: number, end: number, head: string, reso
     ',"ScopeVersion":' +
     scope.versionJson +
     ',"ScopeAttributes":' +
-    attributesJson(c, scopeAttrs, false) +
-    '}';
-  let rows = 0;
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x12) {
-      const len = c.length(end);
-      const s = c.pos;
-      out.push(head + logRecord(c, s, s + len) + tail);
-      c.pos = s + len;
-      rows++;
-    } else {
-      skipKnown(c, tag, end);
-    }
-  }
-  return rows;
-}
+    attributesJson(c, scope.attrs, false) +
+    '}',
+  item(c, start, end, head, tail, out) {
+    out.push(head + logRecord(c, start, end) + tail);
+    return 1;
+  },
+};
 
 /** The columns of one log record (between TenantId and ServiceName), without braces. */
 function logRecord(c: WireCursor, start: number, end: number): string {
@@ -134,51 +65,37 @@ function logRecord(c: WireCursor, start: number, end: number): string {
       case 0x10:
         severity = c.varint(end) | 0;
         break;
-      case 0x1a: {
-        const len = c.length(end);
-        severityTextJson = jsonStringAt(c.b, c.pos, c.pos + len);
-        c.pos += len;
+      case 0x1a:
+        severityTextJson = c.jsonString(end);
         break;
-      }
       case 0x2a: {
-        const len = c.length(end);
-        const s = c.pos;
-        feedAnyValue(c, bodyState, s, s + len, 1);
-        c.pos = s + len;
+        const e = c.delimited(end);
+        feedAnyValue(c, bodyState, c.pos, e, 1);
+        c.pos = e;
         hasBody = true;
         break;
       }
-      case 0x32: {
-        const len = c.length(end);
-        logAttrs.push(c.pos, c.pos + len);
-        c.pos += len;
+      case 0x32:
+        logAttrs.pushField(c, end);
         break;
-      }
       case 0x45:
         flags = c.fixed32(end);
         break;
-      case 0x4a: {
-        const len = c.length(end);
-        traceS = c.pos;
-        traceE = c.pos += len;
+      case 0x4a:
+        traceS = c.skipDelimited(end);
+        traceE = c.pos;
         break;
-      }
-      case 0x52: {
-        const len = c.length(end);
-        spanS = c.pos;
-        spanE = c.pos += len;
+      case 0x52:
+        spanS = c.skipDelimited(end);
+        spanE = c.pos;
         break;
-      }
       case 0x59:
         observedLo = c.fixed64(end);
         observedHi = c.hi;
         break;
-      case 0x62: {
-        const len = c.length(end);
-        eventJson = jsonStringAt(c.b, c.pos, c.pos + len);
-        c.pos += len;
+      case 0x62:
+        eventJson = c.jsonString(end);
         break;
-      }
       default:
         skipField(c, tag, end, LOG_RECORD, 0);
     }
@@ -212,21 +129,5 @@ function logRecord(c: WireCursor, start: number, end: number): string {
 
 /** Decodes an ExportLogsServiceRequest and appends one otel_logs line per log record; throws OtlpDecodeError on bad bytes. */
 export function appendLogWire(bytes: Uint8Array, tenant: TenantId, sink: TextRowSink): number {
-  const c = new WireCursor(bytes);
-  const out = sink.lines(LOGS_TABLE);
-  const head = '{"TenantId":' + jsonQuote(tenant) + ',';
-  const end = c.b.length;
-  let rows = 0;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x0a) {
-      const len = c.length(end);
-      const s = c.pos;
-      rows += resourceLogs(c, s, s + len, head, out);
-      c.pos = s + len;
-    } else {
-      skipField(c, tag, end, EXPORT_LOGS, 0);
-    }
-  }
-  return rows;
+  return walkExport(new WireCursor(bytes), LOG_ROWS, '{"TenantId":' + jsonQuote(tenant) + ',', sink.lines(LOGS_TABLE));
 }

@@ -1,10 +1,11 @@
 /** ExportMetricsServiceRequest bytes -> JSONEachRow lines of the five otel_metrics_* tables (same rows as ../metrics.ts). */
-import { wireError } from '../../../otlp/index.ts';
+import { wireError, type MessageSpec } from '../../../otlp/index.ts';
 import type { TenantId } from '../../../telemetry/signals.ts';
 import { METRIC_TABLES } from '../../schema.ts';
 import { Ranges, attributesJson } from './any-value.ts';
 import { checkMessage, skipField } from './check.ts';
 import { WireCursor } from './cursor.ts';
+import { resourceColumns, skipKnown, walkExport, type SignalRows } from './resource-scope.ts';
 import { floatJson, i64Number, nanosText, u64Text } from './numbers.ts';
 import {
   BUCKETS,
@@ -24,10 +25,8 @@ import {
   SUMMARY_POINT,
   VALUE_AT_QUANTILE,
 } from './specs.ts';
-import { hexAt, jsonQuote, jsonStringAt } from './text.ts';
+import { hexAt, jsonQuote } from './text.ts';
 import type { TextRowSink } from './text-sink.ts';
-import { ScopeFields, resourceColumns, skipKnown, walkResource, walkScope } from './traces.ts';
-import type { MessageSpec } from '../../../otlp/index.ts';
 
 /** Line lists of the five tables for the record being decoded. */
 interface Outputs {
@@ -38,99 +37,29 @@ interface Outputs {
   summary: string[];
 }
 
-const resourceAttrs = new Ranges();
-const scopeAttrs = new Ranges();
 const pointAttrs = new Ranges();
 const subAttrs = new Ranges();
-const scope = new ScopeFields();
 
-function resourceMetrics(c: WireCursor, start: number, end: number, head: string, out: Outputs): number {
-  resourceAttrs.n = 0;
-  let schemaJson = '""';
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x0a) {
-      const len = c.length(end);
-      const s = c.pos;
-      walkResource(c, s, s + len, resourceAttrs);
-      c.pos = s + len;
-    } else if (tag === 0x12) {
-      c.pos = c.length(end) + c.pos; // length() moves pos past the prefix first
-    } else if (tag === 0x1a) {
-      const len = c.length(end);
-      schemaJson = jsonStringAt(c.b, c.pos, c.pos + len);
-      c.pos += len;
-    } else {
-      skipField(c, tag, end, RESOURCE_METRICS, 0);
-    }
-  }
-  const resource = head + resourceColumns(c, resourceAttrs) + ',"ResourceSchemaUrl":' + schemaJson;
-  let rows = 0;
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x12) {
-      const len = c.length(end);
-      const s = c.pos;
-      rows += scopeMetrics(c, s, s + len, resource, out);
-      c.pos = s + len;
-    } else {
-      skipKnown(c, tag, end);
-    }
-  }
-  return rows;
-}
-
-function scopeMetrics(c: WireCursor, start: number, end: number, resource: string, out: Outputs): number {
-  scope.reset();
-  scopeAttrs.n = 0;
-  let schemaJson = '""';
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x0a) {
-      const len = c.length(end);
-      const s = c.pos;
-      walkScope(c, s, s + len, scope, scopeAttrs);
-      c.pos = s + len;
-    } else if (tag === 0x12) {
-      c.pos = c.length(end) + c.pos; // length() moves pos past the prefix first
-    } else if (tag === 0x1a) {
-      const len = c.length(end);
-      schemaJson = jsonStringAt(c.b, c.pos, c.pos + len);
-      c.pos += len;
-    } else {
-      skipField(c, tag, end, SCOPE_METRICS, 0);
-    }
-  }
-  const prefix =
+const METRIC_ROWS: SignalRows<Outputs> = {
+  request: EXPORT_METRICS,
+  resourceX: RESOURCE_METRICS,
+  scopeX: SCOPE_METRICS,
+  keepsSchemaUrls: true,
+  resourceText: (c, head, attrs, schemaJson) => head + resourceColumns(c, attrs) + ',"ResourceSchemaUrl":' + schemaJson,
+  scopeText: (c, resource, scope, schemaJson) =>
     resource +
     ',"ScopeName":' +
     scope.nameJson +
     ',"ScopeVersion":' +
     scope.versionJson +
     ',"ScopeAttributes":' +
-    attributesJson(c, scopeAttrs, false) +
+    attributesJson(c, scope.attrs, false) +
     ',"ScopeDroppedAttrCount":' +
     scope.dropped +
     ',"ScopeSchemaUrl":' +
-    schemaJson;
-  let rows = 0;
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x12) {
-      const len = c.length(end);
-      const s = c.pos;
-      rows += metric(c, s, s + len, prefix, out);
-      c.pos = s + len;
-    } else {
-      skipKnown(c, tag, end);
-    }
-  }
-  return rows;
-}
+    schemaJson,
+  item: (c, start, end, _head, scopePrefix, out) => metric(c, start, end, scopePrefix, out),
+};
 
 const DATA_SPECS: (MessageSpec | undefined)[] = [];
 DATA_SPECS[5] = GAUGE;
@@ -152,9 +81,7 @@ function metric(c: WireCursor, start: number, end: number, scopePrefix: string, 
     const tag = c.tag(end);
     const no = tag >>> 3;
     if ((tag & 7) === 2 && no <= 3) {
-      const len = c.length(end);
-      const text = jsonStringAt(c.b, c.pos, c.pos + len);
-      c.pos += len;
+      const text = c.jsonString(end);
       if (no === 1) nameJson = text;
       else if (no === 2) descriptionJson = text;
       else unitJson = text;
@@ -175,19 +102,19 @@ function metric(c: WireCursor, start: number, end: number, scopePrefix: string, 
   while (first >= 3 && dataOcc[first - 3] === winner) first -= 3;
   // Occurrences a later member replaced are decoded (and so validated) by protobufjs too.
   for (let i = 0; i < first; i += 3) checkMessage(c, DATA_SPECS[dataOcc[i]]!, dataOcc[i + 1], dataOcc[i + 2], 0);
-  const occ = dataOcc.slice(first, nOcc);
   const prefix = scopePrefix + ',"MetricName":' + nameJson + ',"MetricDescription":' + descriptionJson + ',"MetricUnit":' + unitJson;
-  return dataPoints(c, winner, occ, prefix, out);
+  return dataPoints(c, winner, first, nOcc, prefix, out);
 }
 
-function dataPoints(c: WireCursor, member: number, occ: number[], prefix: string, out: Outputs): number {
+/** The rows of the winning data member, whose merged occurrences are dataOcc[from, to). */
+function dataPoints(c: WireCursor, member: number, from: number, to: number, prefix: string, out: Outputs): number {
   const spec = DATA_SPECS[member]!;
   // First the data message's own fields (last value wins across merged occurrences).
   let temporality = 0;
   let monotonic = false;
-  for (let i = 0; i < occ.length; i += 3) {
-    const end = occ[i + 2];
-    c.pos = occ[i + 1];
+  for (let i = from; i < to; i += 3) {
+    const end = dataOcc[i + 2];
+    c.pos = dataOcc[i + 1];
     while (c.pos < end) {
       const tag = c.tag(end);
       if (tag === 0x0a) c.pos = c.length(end) + c.pos; // length() moves pos past the prefix first
@@ -206,21 +133,21 @@ function dataPoints(c: WireCursor, member: number, occ: number[], prefix: string
         ? ',"AggregationTemporality":' + temporality + '}'
         : '}';
   let rows = 0;
-  for (let i = 0; i < occ.length; i += 3) {
-    const end = occ[i + 2];
-    c.pos = occ[i + 1];
+  for (let i = from; i < to; i += 3) {
+    const end = dataOcc[i + 2];
+    c.pos = dataOcc[i + 1];
     while (c.pos < end) {
       const tag = c.tag(end);
       if (tag === 0x0a) {
-        const len = c.length(end);
+        const e = c.delimited(end);
         const s = c.pos;
         let row: string;
-        if (member === 5 || member === 7) row = numberPoint(c, s, s + len);
-        else if (member === 9) row = histogramPoint(c, s, s + len);
-        else if (member === 10) row = exponentialHistogramPoint(c, s, s + len);
-        else row = summaryPoint(c, s, s + len);
+        if (member === 5 || member === 7) row = numberPoint(c, s, e);
+        else if (member === 9) row = histogramPoint(c, s, e);
+        else if (member === 10) row = exponentialHistogramPoint(c, s, e);
+        else row = summaryPoint(c, s, e);
         list.push(prefix + row + suffix);
-        c.pos = s + len;
+        c.pos = e;
         rows++;
       } else {
         skipKnown(c, tag, end);
@@ -285,29 +212,22 @@ function exemplar(c: WireCursor, start: number, end: number): void {
         dbl = c.double(end);
         kind = V_DOUBLE;
         break;
-      case 0x22: {
-        const len = c.length(end);
-        spanS = c.pos;
-        spanE = c.pos += len;
+      case 0x22:
+        spanS = c.skipDelimited(end);
+        spanE = c.pos;
         break;
-      }
-      case 0x2a: {
-        const len = c.length(end);
-        traceS = c.pos;
-        traceE = c.pos += len;
+      case 0x2a:
+        traceS = c.skipDelimited(end);
+        traceE = c.pos;
         break;
-      }
       case 0x31:
         intLo = c.fixed64(end);
         intHi = c.hi;
         kind = V_INT;
         break;
-      case 0x3a: {
-        const len = c.length(end);
-        subAttrs.push(c.pos, c.pos + len);
-        c.pos += len;
+      case 0x3a:
+        subAttrs.pushField(c, end);
         break;
-      }
       default:
         skipField(c, tag, end, EXEMPLAR, 0);
     }
@@ -339,8 +259,78 @@ function pointValue(kind: number, dbl: number, hi: number, lo: number): string {
   return '0';
 }
 
-/** Attributes, StartTimeUnix and TimeUnix of a point, as a ',"Attributes":...' fragment. */
-function pointCommon(c: WireCursor, startHi: number, startLo: number, timeHi: number, timeLo: number): string {
+/**
+ * Where a histogram, exponential histogram or summary point keeps the fields those types share:
+ * start time, time, count and sum are fields 2-5 in all three, the rest move (0 = no such field).
+ */
+interface PointLayout {
+  readonly spec: MessageSpec;
+  readonly attributes: number;
+  readonly exemplars: number;
+  readonly flags: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+const HISTOGRAM_LAYOUT: PointLayout = { spec: HISTOGRAM_POINT, attributes: 0x4a, exemplars: 0x42, flags: 0x50, min: 0x59, max: 0x61 };
+const EXP_HISTOGRAM_LAYOUT: PointLayout = { spec: EXP_HISTOGRAM_POINT, attributes: 0x0a, exemplars: 0x5a, flags: 0x50, min: 0x61, max: 0x69 };
+const SUMMARY_LAYOUT: PointLayout = { spec: SUMMARY_POINT, attributes: 0x3a, exemplars: 0, flags: 0x40, min: 0, max: 0 };
+
+/** The shared fields of the point being decoded. */
+class PointHeader {
+  startHi = 0;
+  startLo = 0;
+  timeHi = 0;
+  timeLo = 0;
+  countHi = 0;
+  countLo = 0;
+  sum = 0;
+  min = 0;
+  max = 0;
+  flags = 0;
+}
+const pt = new PointHeader();
+
+function beginPoint(c: WireCursor, start: number): void {
+  pt.startHi = pt.startLo = pt.timeHi = pt.timeLo = pt.countHi = pt.countLo = 0;
+  pt.sum = pt.min = pt.max = pt.flags = 0;
+  pointAttrs.n = 0;
+  exCount = 0;
+  c.pos = start;
+}
+
+/** A point field the type's own switch did not take: a shared one, else validated and skipped. */
+function pointField(c: WireCursor, tag: number, end: number, layout: PointLayout): void {
+  if (tag === 0x11) {
+    pt.startLo = c.fixed64(end);
+    pt.startHi = c.hi;
+  } else if (tag === 0x19) {
+    pt.timeLo = c.fixed64(end);
+    pt.timeHi = c.hi;
+  } else if (tag === layout.attributes) {
+    pointAttrs.pushField(c, end);
+  } else if (tag === layout.exemplars) {
+    const e = c.delimited(end);
+    exemplar(c, c.pos, e);
+    c.pos = e;
+  } else if (tag === layout.flags) {
+    pt.flags = c.varint(end);
+  } else if (tag === 0x21) {
+    pt.countLo = c.fixed64(end);
+    pt.countHi = c.hi;
+  } else if (tag === 0x29) {
+    pt.sum = c.double(end);
+  } else if (tag === layout.min) {
+    pt.min = c.double(end);
+  } else if (tag === layout.max) {
+    pt.max = c.double(end);
+  } else {
+    skipField(c, tag, end, layout.spec, 0);
+  }
+}
+
+/** Attributes, StartTimeUnix and TimeUnix of the point, as a ',"Attributes":...' fragment. */
+function headColumns(c: WireCursor, startHi: number, startLo: number, timeHi: number, timeLo: number): string {
   return (
     ',"Attributes":' +
     attributesJson(c, pointAttrs, false) +
@@ -352,6 +342,21 @@ function pointCommon(c: WireCursor, startHi: number, startLo: number, timeHi: nu
   );
 }
 
+/** headColumns with Count and Sum (histogram, exponential histogram and summary points). */
+function headCountSumColumns(c: WireCursor): string {
+  return headColumns(c, pt.startHi, pt.startLo, pt.timeHi, pt.timeLo) + ',"Count":"' + u64Text(pt.countHi, pt.countLo) + '","Sum":' + floatJson(pt.sum);
+}
+
+/** The columns the two histogram tables end with. */
+function histogramTail(): string {
+  return exemplarColumns() + ',"Flags":' + pt.flags + ',"Min":' + floatJson(pt.min) + ',"Max":' + floatJson(pt.max);
+}
+
+/**
+ * Gauge and sum points are most metric rows, so this one keeps its fields in locals and one
+ * switch instead of going through pointField (a call and an object store per field; NumberDataPoint
+ * also has no count/sum, its fields 4 and 6 are the value).
+ */
 function numberPoint(c: WireCursor, start: number, end: number): string {
   let startHi = 0;
   let startLo = 0;
@@ -381,10 +386,9 @@ function numberPoint(c: WireCursor, start: number, end: number): string {
         kind = V_DOUBLE;
         break;
       case 0x2a: {
-        const len = c.length(end);
-        const s = c.pos;
-        exemplar(c, s, s + len);
-        c.pos = s + len;
+        const e = c.delimited(end);
+        exemplar(c, c.pos, e);
+        c.pos = e;
         break;
       }
       case 0x31:
@@ -392,12 +396,9 @@ function numberPoint(c: WireCursor, start: number, end: number): string {
         intHi = c.hi;
         kind = V_INT;
         break;
-      case 0x3a: {
-        const len = c.length(end);
-        pointAttrs.push(c.pos, c.pos + len);
-        c.pos += len;
+      case 0x3a:
+        pointAttrs.pushField(c, end);
         break;
-      }
       case 0x40:
         flags = c.varint(end);
         break;
@@ -405,33 +406,27 @@ function numberPoint(c: WireCursor, start: number, end: number): string {
         skipField(c, tag, end, NUMBER_POINT, 0);
     }
   }
-  return pointCommon(c, startHi, startLo, timeHi, timeLo) + ',"Value":' + pointValue(kind, dbl, intHi, intLo) + ',"Flags":' + flags + exemplarColumns();
+  return headColumns(c, startHi, startLo, timeHi, timeLo) + ',"Value":' + pointValue(kind, dbl, intHi, intLo) + ',"Flags":' + flags + exemplarColumns();
 }
 
-/** Appends repeated fixed64 values (one, or a packed run) to a JSON array body as decimal strings. */
-function fixed64s(c: WireCursor, tag: number, end: number, list: string, spec: MessageSpec, field: string): string {
-  if ((tag & 7) === 1) {
-    const lo = c.fixed64(end);
-    return (list === '' ? '"' : list + ',"') + u64Text(c.hi, lo) + '"';
+/** Appends a HistogramDataPoint's repeated fixed 64-bit values (one, or a packed run) to a JSON array body: doubles as numbers, fixed64 as decimal strings. */
+function fixed64Values(c: WireCursor, tag: number, end: number, list: string, field: string, asDouble: boolean): string {
+  let runEnd = end;
+  if ((tag & 7) === 2) {
+    const len = c.length(end);
+    if (len % 8 !== 0) throw wireError(`${HISTOGRAM_POINT.name}.${field}: packed run of ${len} bytes is not a multiple of 8`, c.pos);
+    runEnd = c.pos + len;
+  } else {
+    return (list === '' ? '' : list + ',') + fixed64Text(c, end, asDouble);
   }
-  const len = c.length(end);
-  const runEnd = c.pos + len;
-  if (len % 8 !== 0) throw wireError(`${spec.name}.${field}: packed run of ${len} bytes is not a multiple of 8`, c.pos);
-  while (c.pos < runEnd) {
-    const lo = c.fixed64(runEnd);
-    list += (list === '' ? '"' : ',"') + u64Text(c.hi, lo) + '"';
-  }
+  while (c.pos < runEnd) list += (list === '' ? '' : ',') + fixed64Text(c, runEnd, asDouble);
   return list;
 }
 
-/** Appends repeated doubles (one, or a packed run) to a JSON array body. */
-function doubles(c: WireCursor, tag: number, end: number, list: string, spec: MessageSpec, field: string): string {
-  if ((tag & 7) === 1) return (list === '' ? '' : list + ',') + floatJson(c.double(end));
-  const len = c.length(end);
-  const runEnd = c.pos + len;
-  if (len % 8 !== 0) throw wireError(`${spec.name}.${field}: packed run of ${len} bytes is not a multiple of 8`, c.pos);
-  while (c.pos < runEnd) list += (list === '' ? '' : ',') + floatJson(c.double(runEnd));
-  return list;
+function fixed64Text(c: WireCursor, end: number, asDouble: boolean): string {
+  if (asDouble) return floatJson(c.double(end));
+  const lo = c.fixed64(end);
+  return '"' + u64Text(c.hi, lo) + '"';
 }
 
 /** Appends repeated uint64 varints (one, or a packed run) to a JSON array body as decimal strings. */
@@ -450,92 +445,16 @@ function uint64s(c: WireCursor, tag: number, end: number, list: string): string 
 }
 
 function histogramPoint(c: WireCursor, start: number, end: number): string {
-  let startHi = 0;
-  let startLo = 0;
-  let timeHi = 0;
-  let timeLo = 0;
-  let countHi = 0;
-  let countLo = 0;
-  let sum = 0;
-  let min = 0;
-  let max = 0;
-  let flags = 0;
   let buckets = '';
   let bounds = '';
-  pointAttrs.n = 0;
-  exCount = 0;
-  c.pos = start;
+  beginPoint(c, start);
   while (c.pos < end) {
     const tag = c.tag(end);
-    switch (tag) {
-      case 0x11:
-        startLo = c.fixed64(end);
-        startHi = c.hi;
-        break;
-      case 0x19:
-        timeLo = c.fixed64(end);
-        timeHi = c.hi;
-        break;
-      case 0x21:
-        countLo = c.fixed64(end);
-        countHi = c.hi;
-        break;
-      case 0x29:
-        sum = c.double(end);
-        break;
-      case 0x31:
-      case 0x32:
-        buckets = fixed64s(c, tag, end, buckets, HISTOGRAM_POINT, 'bucketCounts');
-        break;
-      case 0x39:
-      case 0x3a:
-        bounds = doubles(c, tag, end, bounds, HISTOGRAM_POINT, 'explicitBounds');
-        break;
-      case 0x42: {
-        const len = c.length(end);
-        const s = c.pos;
-        exemplar(c, s, s + len);
-        c.pos = s + len;
-        break;
-      }
-      case 0x4a: {
-        const len = c.length(end);
-        pointAttrs.push(c.pos, c.pos + len);
-        c.pos += len;
-        break;
-      }
-      case 0x50:
-        flags = c.varint(end);
-        break;
-      case 0x59:
-        min = c.double(end);
-        break;
-      case 0x61:
-        max = c.double(end);
-        break;
-      default:
-        skipField(c, tag, end, HISTOGRAM_POINT, 0);
-    }
+    if (tag === 0x31 || tag === 0x32) buckets = fixed64Values(c, tag, end, buckets, 'bucketCounts', false);
+    else if (tag === 0x39 || tag === 0x3a) bounds = fixed64Values(c, tag, end, bounds, 'explicitBounds', true);
+    else pointField(c, tag, end, HISTOGRAM_LAYOUT);
   }
-  return (
-    pointCommon(c, startHi, startLo, timeHi, timeLo) +
-    ',"Count":"' +
-    u64Text(countHi, countLo) +
-    '","Sum":' +
-    floatJson(sum) +
-    ',"BucketCounts":[' +
-    buckets +
-    '],"ExplicitBounds":[' +
-    bounds +
-    ']' +
-    exemplarColumns() +
-    ',"Flags":' +
-    flags +
-    ',"Min":' +
-    floatJson(min) +
-    ',"Max":' +
-    floatJson(max)
-  );
+  return headCountSumColumns(c) + ',"BucketCounts":[' + buckets + '],"ExplicitBounds":[' + bounds + ']' + histogramTail();
 }
 
 // Buckets of an exponential histogram point (a Buckets message seen twice is merged).
@@ -557,51 +476,18 @@ function sint32(v: number): number {
 }
 
 function exponentialHistogramPoint(c: WireCursor, start: number, end: number): string {
-  let startHi = 0;
-  let startLo = 0;
-  let timeHi = 0;
-  let timeLo = 0;
-  let countHi = 0;
-  let countLo = 0;
   let zeroHi = 0;
   let zeroLo = 0;
-  let sum = 0;
-  let min = 0;
-  let max = 0;
   let zeroThreshold = 0;
   let scale = 0;
-  let flags = 0;
   let posOffset = 0;
   let posCounts = '';
   let negOffset = 0;
   let negCounts = '';
-  pointAttrs.n = 0;
-  exCount = 0;
-  c.pos = start;
+  beginPoint(c, start);
   while (c.pos < end) {
     const tag = c.tag(end);
     switch (tag) {
-      case 0x0a: {
-        const len = c.length(end);
-        pointAttrs.push(c.pos, c.pos + len);
-        c.pos += len;
-        break;
-      }
-      case 0x11:
-        startLo = c.fixed64(end);
-        startHi = c.hi;
-        break;
-      case 0x19:
-        timeLo = c.fixed64(end);
-        timeHi = c.hi;
-        break;
-      case 0x21:
-        countLo = c.fixed64(end);
-        countHi = c.hi;
-        break;
-      case 0x29:
-        sum = c.double(end);
-        break;
       case 0x30:
         scale = sint32(c.varint(end));
         break;
@@ -611,12 +497,11 @@ function exponentialHistogramPoint(c: WireCursor, start: number, end: number): s
         break;
       case 0x42:
       case 0x4a: {
-        const len = c.length(end);
-        const s = c.pos;
+        const e = c.delimited(end);
         const positive = tag === 0x42;
         bucketOffset = positive ? posOffset : negOffset;
         bucketCounts = positive ? posCounts : negCounts;
-        buckets(c, s, s + len);
+        buckets(c, c.pos, e);
         if (positive) {
           posOffset = bucketOffset;
           posCounts = bucketCounts;
@@ -624,38 +509,18 @@ function exponentialHistogramPoint(c: WireCursor, start: number, end: number): s
           negOffset = bucketOffset;
           negCounts = bucketCounts;
         }
-        c.pos = s + len;
+        c.pos = e;
         break;
       }
-      case 0x50:
-        flags = c.varint(end);
-        break;
-      case 0x5a: {
-        const len = c.length(end);
-        const s = c.pos;
-        exemplar(c, s, s + len);
-        c.pos = s + len;
-        break;
-      }
-      case 0x61:
-        min = c.double(end);
-        break;
-      case 0x69:
-        max = c.double(end);
-        break;
       case 0x71:
         zeroThreshold = c.double(end);
         break;
       default:
-        skipField(c, tag, end, EXP_HISTOGRAM_POINT, 0);
+        pointField(c, tag, end, EXP_HISTOGRAM_LAYOUT);
     }
   }
   return (
-    pointCommon(c, startHi, startLo, timeHi, timeLo) +
-    ',"Count":"' +
-    u64Text(countHi, countLo) +
-    '","Sum":' +
-    floatJson(sum) +
+    headCountSumColumns(c) +
     ',"Scale":' +
     scale +
     ',"ZeroCount":"' +
@@ -671,89 +536,33 @@ function exponentialHistogramPoint(c: WireCursor, start: number, end: number): s
     ',"NegativeBucketCounts":[' +
     negCounts +
     ']' +
-    exemplarColumns() +
-    ',"Flags":' +
-    flags +
-    ',"Min":' +
-    floatJson(min) +
-    ',"Max":' +
-    floatJson(max)
+    histogramTail()
   );
 }
 
 function summaryPoint(c: WireCursor, start: number, end: number): string {
-  let startHi = 0;
-  let startLo = 0;
-  let timeHi = 0;
-  let timeLo = 0;
-  let countHi = 0;
-  let countLo = 0;
-  let sum = 0;
-  let flags = 0;
   let quantiles = '';
   let values = '';
-  pointAttrs.n = 0;
-  c.pos = start;
+  beginPoint(c, start);
   while (c.pos < end) {
     const tag = c.tag(end);
-    switch (tag) {
-      case 0x11:
-        startLo = c.fixed64(end);
-        startHi = c.hi;
-        break;
-      case 0x19:
-        timeLo = c.fixed64(end);
-        timeHi = c.hi;
-        break;
-      case 0x21:
-        countLo = c.fixed64(end);
-        countHi = c.hi;
-        break;
-      case 0x29:
-        sum = c.double(end);
-        break;
-      case 0x32: {
-        const len = c.length(end);
-        const s = c.pos;
-        const qEnd = s + len;
-        let q = 0;
-        let v = 0;
-        while (c.pos < qEnd) {
-          const t = c.tag(qEnd);
-          if (t === 0x09) q = c.double(qEnd);
-          else if (t === 0x11) v = c.double(qEnd);
-          else skipField(c, t, qEnd, VALUE_AT_QUANTILE, 0);
-        }
-        quantiles += (quantiles === '' ? '' : ',') + floatJson(q);
-        values += (values === '' ? '' : ',') + floatJson(v);
-        break;
+    if (tag === 0x32) {
+      const qEnd = c.delimited(end);
+      let q = 0;
+      let v = 0;
+      while (c.pos < qEnd) {
+        const t = c.tag(qEnd);
+        if (t === 0x09) q = c.double(qEnd);
+        else if (t === 0x11) v = c.double(qEnd);
+        else skipField(c, t, qEnd, VALUE_AT_QUANTILE, 0);
       }
-      case 0x3a: {
-        const len = c.length(end);
-        pointAttrs.push(c.pos, c.pos + len);
-        c.pos += len;
-        break;
-      }
-      case 0x40:
-        flags = c.varint(end);
-        break;
-      default:
-        skipField(c, tag, end, SUMMARY_POINT, 0);
+      quantiles += (quantiles === '' ? '' : ',') + floatJson(q);
+      values += (values === '' ? '' : ',') + floatJson(v);
+    } else {
+      pointField(c, tag, end, SUMMARY_LAYOUT);
     }
   }
-  return (
-    pointCommon(c, startHi, startLo, timeHi, timeLo) +
-    ',"Count":"' +
-    u64Text(countHi, countLo) +
-    '","Sum":' +
-    floatJson(sum) +
-    ',"ValueAtQuantiles.Quantile":[' +
-    quantiles +
-    '],"ValueAtQuantiles.Value":[' +
-    values +
-    '],"Flags":' +
-    flags
-  );
+  return headCountSumColumns(c) + ',"ValueAtQuantiles.Quantile":[' + quantiles + '],"ValueAtQuantiles.Value":[' + values + '],"Flags":' + pt.flags;
 }
 
 /** Decodes an ExportMetricsServiceRequest and appends one line per data point to its type's table; throws OtlpDecodeError on bad bytes. */
@@ -766,19 +575,5 @@ export function appendMetricWire(bytes: Uint8Array, tenant: TenantId, sink: Text
     exponentialHistogram: sink.lines(METRIC_TABLES.exponentialHistogram),
     summary: sink.lines(METRIC_TABLES.summary),
   };
-  const head = '{"TenantId":' + jsonQuote(tenant);
-  const end = c.b.length;
-  let rows = 0;
-  while (c.pos < end) {
-    const tag = c.tag(end);
-    if (tag === 0x0a) {
-      const len = c.length(end);
-      const s = c.pos;
-      rows += resourceMetrics(c, s, s + len, head, out);
-      c.pos = s + len;
-    } else {
-      skipField(c, tag, end, EXPORT_METRICS, 0);
-    }
-  }
-  return rows;
+  return walkExport(c, METRIC_ROWS, '{"TenantId":' + jsonQuote(tenant), out);
 }
