@@ -1,10 +1,14 @@
 /**
  * Load generator, run as its own process so it does not share the server's event loop:
  * `node bench/loadgen.ts <url> <signal> <itemsPerRequest> <concurrency> <durationMs> [apiKey]`.
- * Sends the same pre-encoded OTLP protobuf body over keep-alive connections and prints one
- * JSON line of results.
+ *
+ * It must cost the server's machine as little CPU as possible, or the ceiling it measures is
+ * its own: each request (head and body) is encoded once, then written as is to keep-alive
+ * TCP connections, and a response is read only as far as its status line and length.
+ * Bodies rotate over a small fleet of services, as one SDK per service would send them.
+ * Prints one JSON line of results.
  */
-import { Agent, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { Signal } from '../src/telemetry/signals.ts';
 import { BENCH_SERVICES, payloadFor } from './payloads.ts';
 
@@ -12,59 +16,96 @@ const [url, signal, itemsArg, concArg, durArg, apiKey = ''] = process.argv.slice
 const items = Number(itemsArg);
 const concurrency = Number(concArg);
 const durationMs = Number(durArg);
-// One body per service of a small fleet, sent in turn, as an SDK per service would.
-const bodies = BENCH_SERVICES.map((service, i) => Buffer.from(payloadFor(signal as Signal, items, i + 1, service)));
 const target = new URL(url);
-const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-let sent = 0;
+
+const requests = BENCH_SERVICES.map((service, i) => {
+  const body = Buffer.from(payloadFor(signal as Signal, items, i + 1, service));
+  const head =
+    `POST ${target.pathname} HTTP/1.1\r\nHost: ${target.host}\r\nContent-Type: application/x-protobuf\r\n` +
+    `Authorization: Bearer ${apiKey}\r\nContent-Length: ${body.length}\r\nConnection: keep-alive\r\n\r\n`;
+  return { bytes: Buffer.concat([Buffer.from(head), body]), bodyBytes: body.length };
+});
 
 const latencies: number[] = [];
 let ok = 0;
 let failed = 0;
+let bodyBytesSent = 0;
+let measuring = false;
 const statuses: Record<string, number> = {};
 
-function once(): Promise<void> {
+/** One keep-alive connection sending requests back to back until `until`. */
+function connection(until: () => boolean, offset: number): Promise<void> {
   return new Promise((resolve) => {
-    const body = bodies[sent++ % bodies.length];
-    const headers = { 'content-type': 'application/x-protobuf', 'content-length': String(body.length), authorization: `Bearer ${apiKey}` };
-    const started = performance.now();
-    const req = request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => {
-        latencies.push(performance.now() - started);
-        statuses[res.statusCode!] = (statuses[res.statusCode!] ?? 0) + 1;
-        if (res.statusCode === 200) ok++;
-        else failed++;
-        resolve();
-      });
+    const socket: Socket = connect({ host: target.hostname, port: Number(target.port) });
+    socket.setNoDelay(true);
+    let pending: Buffer = Buffer.alloc(0);
+    let sentAt = 0;
+    let next = offset;
+    let current = requests[0];
+    const send = () => {
+      if (until()) {
+        socket.end();
+        return;
+      }
+      current = requests[next++ % requests.length];
+      sentAt = performance.now();
+      socket.write(current.bytes);
+    };
+    socket.on('connect', send);
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      for (;;) {
+        const headEnd = pending.indexOf('\r\n\r\n');
+        if (headEnd < 0) return;
+        const head = pending.subarray(0, headEnd).toString('latin1');
+        const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1] ?? 0);
+        if (pending.length < headEnd + 4 + length) return;
+        pending = pending.subarray(headEnd + 4 + length);
+        const status = head.slice(9, 12);
+        if (measuring) {
+          latencies.push(performance.now() - sentAt);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status === '200') {
+            ok++;
+            bodyBytesSent += current.bodyBytes;
+          } else failed++;
+        }
+        send();
+      }
     });
-    req.on('error', () => {
-      failed++;
+    socket.on('error', () => {
+      if (measuring) failed++;
       resolve();
     });
-    req.end(body);
+    socket.on('close', () => resolve());
   });
 }
 
-// A short warm-up so JIT and connection setup are not measured.
-const warmEnd = performance.now() + Math.min(1000, durationMs / 5);
-await Promise.all(Array.from({ length: concurrency }, async () => {
-  while (performance.now() < warmEnd) await once();
-}));
-latencies.length = 0;
-ok = 0;
-failed = 0;
-for (const k of Object.keys(statuses)) delete statuses[k];
+async function run(ms: number): Promise<number> {
+  const started = performance.now();
+  const end = started + ms;
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => connection(() => performance.now() >= end, i)));
+  return (performance.now() - started) / 1000;
+}
 
-const started = performance.now();
-const end = started + durationMs;
-await Promise.all(Array.from({ length: concurrency }, async () => {
-  while (performance.now() < end) await once();
-}));
-const elapsed = (performance.now() - started) / 1000;
+// A short warm-up so JIT and connection setup are not measured.
+await run(Math.min(1000, durationMs / 5));
+measuring = true;
+const elapsed = await run(durationMs);
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
 process.stdout.write(
-  JSON.stringify({ requests: ok + failed, ok, failed, statuses, seconds: elapsed, itemsPerSec: (ok * items) / elapsed, reqPerSec: ok / elapsed, mbPerSec: (ok * bodies[0].length) / elapsed / 1e6, p50: pct(50), p99: pct(99), bodyBytes: bodies[0].length }) + '\n',
+  JSON.stringify({
+    requests: ok + failed,
+    ok,
+    failed,
+    statuses,
+    seconds: elapsed,
+    itemsPerSec: (ok * items) / elapsed,
+    reqPerSec: ok / elapsed,
+    mbPerSec: bodyBytesSent / elapsed / 1e6,
+    p50: pct(50),
+    p99: pct(99),
+    bodyBytes: requests[0].bodyBytes,
+  }) + '\n',
 );
-agent.destroy();
