@@ -71,7 +71,7 @@ class ClickHouseStore implements Store {
     });
   }
 
-  async insertRaw(table: string, format: 'JSONEachRow', body: string, options: InsertOptions = {}): Promise<void> {
+  async insertRaw(table: string, format: 'JSONEachRow', body: string | Buffer, options: InsertOptions = {}): Promise<void> {
     if (!TABLE_NAME.test(table)) throw new Error(`insertRaw: table must match ${TABLE_NAME}, got ${JSON.stringify(table)}`);
     if (format !== 'JSONEachRow') throw new Error(`insertRaw: format must be JSONEachRow, got ${JSON.stringify(format)}`);
     if (body.length === 0) return;

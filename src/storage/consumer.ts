@@ -106,7 +106,7 @@ function parsePending(metadata: string | undefined): number | null {
 }
 
 /** A batch's tables as [table, rows or JSONEachRow body, row count]. */
-function batchEntries(sink: TextRowSink | RowSink): Array<[string, string | Row[], number]> {
+function batchEntries(sink: TextRowSink | RowSink): Array<[string, Buffer | Row[], number]> {
   if (sink instanceof TextRowSink) return sink.entries();
   return [...sink.entries()].map(([table, rows]): [string, Row[], number] => [table, rows, rows.length]);
 }
@@ -262,7 +262,7 @@ export function createStorageConsumer(options: StorageConsumerOptions): StorageC
         const t0 = performance.now();
         try {
           const insertOptions = { dedupToken: tokenBase + table };
-          if (typeof rows === 'string') await insertRaw!(table, 'JSONEachRow', rows, insertOptions);
+          if (Buffer.isBuffer(rows)) await insertRaw!(table, 'JSONEachRow', rows, insertOptions);
           else await store.insert(table, rows, insertOptions);
         } catch (err) {
           metrics.insertError(table);

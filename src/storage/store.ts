@@ -25,10 +25,10 @@ export interface Store {
   /** Inserts rows (objects keyed by column name) into a table. */
   insert(table: string, rows: ReadonlyArray<Record<string, unknown>>, options?: InsertOptions): Promise<void>;
   /**
-   * Inserts a pre-serialized body (JSONEachRow: one JSON object per line) into a table. Optional
+   * Inserts a pre-serialized body (JSONEachRow: one JSON object per line, as text or UTF-8 bytes) into a table. Optional
    * so test doubles written against the row-object API keep working; both real stores have it.
    */
-  insertRaw?(table: string, format: 'JSONEachRow', body: string, options?: InsertOptions): Promise<void>;
+  insertRaw?(table: string, format: 'JSONEachRow', body: string | Buffer, options?: InsertOptions): Promise<void>;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -51,7 +51,9 @@ export function wireRows(signal: Signal, bytes: Uint8Array, tenant: string, sink
     return { ok: false, error };
   }
   const tables = new Map<string, unknown[]>();
-  for (const [table, body, count] of sink.entries()) {
+  for (const [table, bytes, count] of sink.entries()) {
+    // Fatal decoding: the body must be valid UTF-8 as well as the right JSON.
+    const body = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     if (!body.endsWith('\n')) throw new Error(`${table}: body does not end in a newline`);
     const lines = body.slice(0, -1).split('\n');
     if (lines.length !== count) throw new Error(`${table}: ${lines.length} lines but a row count of ${count}`);

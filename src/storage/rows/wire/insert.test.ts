@@ -63,13 +63,13 @@ test('insertRaw honours the dedup token, does not leak it, and rejects bad table
   await store.insertRaw!(table, 'JSONEachRow', body, { dedupToken: 'raw-tok' });
   const countRows = async () =>
     Number((await store.query<{ n: string }>(`SELECT count() AS n FROM ${TRACES_TABLE} WHERE TenantId = 'dedup' AND Timestamp >= '2000-01-01'`))[0].n);
-  const recent = body.split('\n').filter((l) => l.includes('"Timestamp":"17')).length;
+  const recent = body.toString('utf8').split('\n').filter((l) => l.includes('"Timestamp":"17')).length;
   assert.ok(recent > 0 && recent <= count);
   assert.equal(await countRows(), recent);
   // Without a token ClickHouse dedups identical blocks by content, so insert different rows.
   const other = new TextRowSink();
   WIRE_MAPPERS.traces(Buffer.from(encodeRequest('traces', sampleTraces())), 'dedup', other);
-  await store.insertRaw!(table, 'JSONEachRow', other.entries()[0][1].replaceAll('"SpanName":"', '"SpanName":"again '));
+  await store.insertRaw!(table, 'JSONEachRow', other.entries()[0][1].toString('utf8').replaceAll('"SpanName":"', '"SpanName":"again '));
   assert.equal(await countRows(), 2 * recent);
   await assert.rejects(store.insertRaw!('otel_traces; DROP TABLE x', 'JSONEachRow', body), /table must match/);
 });

@@ -8,13 +8,13 @@ import { nanosText } from './numbers.ts';
 import { resourceColumns, walkExport, type SignalRows } from './resource-scope.ts';
 import { EXPORT_LOGS, LOG_RECORD, RESOURCE_LOGS, SCOPE_LOGS } from './specs.ts';
 import { hexAt, jsonQuote } from './text.ts';
-import type { TextRowSink } from './text-sink.ts';
+import type { LineWriter, TextRowSink } from './text-sink.ts';
 
 const SEVERITY_BANDS = ['"TRACE"', '"DEBUG"', '"INFO"', '"WARN"', '"ERROR"', '"FATAL"'];
 
 const logAttrs = new Ranges();
 
-const LOG_ROWS: SignalRows<string[]> = {
+const LOG_ROWS: SignalRows<LineWriter> = {
   request: EXPORT_LOGS,
   resourceX: RESOURCE_LOGS,
   scopeX: SCOPE_LOGS,

@@ -26,15 +26,15 @@ import {
   VALUE_AT_QUANTILE,
 } from './specs.ts';
 import { hexAt, jsonQuote } from './text.ts';
-import type { TextRowSink } from './text-sink.ts';
+import type { LineWriter, TextRowSink } from './text-sink.ts';
 
 /** Line lists of the five tables for the record being decoded. */
 interface Outputs {
-  gauge: string[];
-  sum: string[];
-  histogram: string[];
-  exponentialHistogram: string[];
-  summary: string[];
+  gauge: LineWriter;
+  sum: LineWriter;
+  histogram: LineWriter;
+  exponentialHistogram: LineWriter;
+  summary: LineWriter;
 }
 
 const pointAttrs = new Ranges();

@@ -13,6 +13,8 @@ import { skipField } from './check.ts';
 import type { WireCursor } from './cursor.ts';
 import { RESOURCE, SCOPE } from './specs.ts';
 import { checkUtf8, jsonQuote } from './text.ts';
+import { serviceName, writeAttributes } from './any-value-bytes.ts';
+import { JsonBytes, fragment } from './json-bytes.ts';
 
 /** An InstrumentationScope's fields (merged over repeated occurrences). */
 export class ScopeFields {
@@ -30,8 +32,8 @@ export class ScopeFields {
   }
 }
 
-/** How one signal turns the envelope into rows. */
-export interface SignalRows<Out> {
+/** How one signal turns the envelope into rows; R and S are its resource and scope text (strings or bytes). */
+export interface SignalRows<Out, R = string, S = string> {
   /** The messages, for errors and for validating the fields nobody reads. */
   readonly request: MessageSpec;
   readonly resourceX: MessageSpec;
@@ -39,11 +41,11 @@ export interface SignalRows<Out> {
   /** Whether the schema_url fields become columns (else they are only checked to be UTF-8). */
   readonly keepsSchemaUrls: boolean;
   /** Text every row of a ResourceX shares; `attrs` are the resource's attribute ranges. */
-  resourceText(c: WireCursor, head: string, attrs: Ranges, schemaJson: string): string;
+  resourceText(c: WireCursor, head: string, attrs: Ranges, schemaJson: string): R;
   /** Text every row of a ScopeX shares, given the resource's. */
-  scopeText(c: WireCursor, resource: string, scope: ScopeFields, schemaJson: string): string;
+  scopeText(c: WireCursor, resource: R, scope: ScopeFields, schemaJson: string): S;
   /** Appends the rows of the item in [start, end); returns how many. */
-  item(c: WireCursor, start: number, end: number, head: string, scopeText: string, out: Out): number;
+  item(c: WireCursor, start: number, end: number, head: string, scopeText: S, out: Out): number;
 }
 
 // The walk is synchronous and never re-entered, so one scratch of each serves every request.
@@ -51,7 +53,7 @@ const resourceAttrs = new Ranges();
 const scope = new ScopeFields();
 
 /** Walks a whole Export request (the cursor at its start); returns the rows appended. */
-export function walkExport<Out>(c: WireCursor, rows: SignalRows<Out>, head: string, out: Out): number {
+export function walkExport<Out, R, S>(c: WireCursor, rows: SignalRows<Out, R, S>, head: string, out: Out): number {
   const end = c.b.length;
   let n = 0;
   while (c.pos < end) {
@@ -67,7 +69,7 @@ export function walkExport<Out>(c: WireCursor, rows: SignalRows<Out>, head: stri
   return n;
 }
 
-function walkResourceX<Out>(c: WireCursor, rows: SignalRows<Out>, start: number, end: number, head: string, out: Out): number {
+function walkResourceX<Out, R, S>(c: WireCursor, rows: SignalRows<Out, R, S>, start: number, end: number, head: string, out: Out): number {
   resourceAttrs.n = 0;
   const schemaJson = walkEnvelope(c, start, end, rows.resourceX, rows.keepsSchemaUrls, walkResource);
   const resource = rows.resourceText(c, head, resourceAttrs, schemaJson);
@@ -86,7 +88,7 @@ function walkResourceX<Out>(c: WireCursor, rows: SignalRows<Out>, start: number,
   return n;
 }
 
-function walkScopeX<Out>(c: WireCursor, rows: SignalRows<Out>, start: number, end: number, head: string, resource: string, out: Out): number {
+function walkScopeX<Out, R, S>(c: WireCursor, rows: SignalRows<Out, R, S>, start: number, end: number, head: string, resource: R, out: Out): number {
   scope.reset();
   const schemaJson = walkEnvelope(c, start, end, rows.scopeX, rows.keepsSchemaUrls, walkScope);
   const text = rows.scopeText(c, resource, scope, schemaJson);
@@ -186,4 +188,36 @@ export function resourceColumns(c: WireCursor, attrs: Ranges): string {
   const json = attributesJson(c, attrs, true);
   const name = lastServiceName;
   return ',"ServiceName":' + jsonQuote(name === undefined || name === '' ? DEFAULT_SERVICE_NAME : name) + ',"ResourceAttributes":' + json;
+}
+
+// Scratch writers for the per-ResourceX / per-ScopeX text (small; grown on demand).
+const attrsScratch = new JsonBytes(1 << 12);
+const envScratch = new JsonBytes(1 << 12);
+const SERVICE_NAME_COLUMN = fragment(',"ServiceName":');
+const RESOURCE_ATTRIBUTES_COLUMN = fragment(',"ResourceAttributes":');
+
+/** resourceColumns as bytes, written to a fresh scratch writer; the caller appends more and copies it out with bytesOf. */
+export function resourceColumnsBytes(c: WireCursor, attrs: Ranges): JsonBytes {
+  attrsScratch.pos = 0;
+  writeAttributes(c, attrsScratch, attrs, true);
+  const name = serviceName;
+  const w = envScratch;
+  w.pos = 0;
+  w.raw(SERVICE_NAME_COLUMN);
+  w.utf8(jsonQuote(name === undefined || name === '' ? DEFAULT_SERVICE_NAME : name));
+  w.raw(RESOURCE_ATTRIBUTES_COLUMN);
+  w.copy(attrsScratch.buf, 0, attrsScratch.pos);
+  return w;
+}
+
+/** A copy of everything written to the writer (text shared by many rows outlives the scratch). */
+export function bytesOf(w: JsonBytes): Buffer {
+  return Buffer.from(w.view());
+}
+
+/** The scratch writer for scope text: starts with the resource's bytes. */
+export function scopeScratch(resource: Buffer): JsonBytes {
+  envScratch.pos = 0;
+  envScratch.raw(resource);
+  return envScratch;
 }

@@ -1,56 +1,90 @@
-/** JSONEachRow text collected per table: the unit one micro-batch inserts. */
+/** JSONEachRow bytes collected per table: the unit one micro-batch inserts. */
+import { JsonBytes } from './json-bytes.ts';
 
 /** [table, JSONEachRow body (one line per row, each ending in '\n'), row count] */
-export type TextEntry = [table: string, body: string, rows: number];
+export type TextEntry = [table: string, body: Buffer, rows: number];
+
+/** The write position and row count of one table at begin(), for rollback(). */
+interface Mark {
+  pos: number;
+  rows: number;
+}
 
 export class TextRowSink {
-  readonly #tables = new Map<string, string[]>();
-  /** Line counts per table at begin(), for rollback(). */
-  readonly #marks = new Map<string, number>();
-  /** entries() of the current lines (a retried insert reuses the joined bodies). */
-  #joined: TextEntry[] | null = null;
+  readonly #tables = new Map<string, JsonBytes>();
+  readonly #marks = new Map<string, Mark>();
+  /** entries() of the current bytes (a retried insert reuses them). */
+  #entries: TextEntry[] | null = null;
 
-  /** The (growing) line list of a table, created on first use; decoders push rows here. */
-  lines(table: string): string[] {
-    this.#joined = null;
-    let list = this.#tables.get(table);
-    if (!list) {
-      list = [];
-      this.#tables.set(table, list);
+  /** The table's byte writer, created on first use; decoders write rows into it and count them in `rows`. */
+  table(name: string): JsonBytes {
+    this.#entries = null;
+    let w = this.#tables.get(name);
+    if (!w) {
+      w = new JsonBytes();
+      this.#tables.set(name, w);
     }
-    return list;
+    return w;
   }
 
-  append(table: string, line: string): void {
-    this.lines(table).push(line);
+  /** A line-at-a-time view of a table's writer, for mappers that build each row as a string. */
+  lines(name: string): LineWriter {
+    return new LineWriter(this.table(name));
   }
 
-  /** Remembers the current lines so a record that fails half-way can be taken out again. */
+  /** Remembers every table's position so a record that fails half-way can be taken out again. */
   begin(): void {
-    this.#marks.clear();
-    for (const [table, list] of this.#tables) this.#marks.set(table, list.length);
+    for (const [table, w] of this.#tables) {
+      const mark = this.#marks.get(table);
+      if (mark) {
+        mark.pos = w.pos;
+        mark.rows = w.rows;
+      } else {
+        this.#marks.set(table, { pos: w.pos, rows: w.rows });
+      }
+    }
   }
 
-  /** Drops every line appended since begin(). */
+  /** Drops every byte and row written since begin() (tables first used since then become empty). */
   rollback(): void {
-    this.#joined = null;
-    for (const [table, list] of this.#tables) list.length = this.#marks.get(table) ?? 0;
+    this.#entries = null;
+    for (const [table, w] of this.#tables) {
+      const mark = this.#marks.get(table);
+      w.pos = mark ? mark.pos : 0;
+      w.rows = mark ? mark.rows : 0;
+    }
   }
 
   /** Tables with at least one row, in first-use order (stable, so retries insert in the same order). */
   entries(): TextEntry[] {
-    if (this.#joined) return this.#joined;
+    if (this.#entries) return this.#entries;
     const out: TextEntry[] = [];
-    for (const [table, list] of this.#tables) {
-      if (list.length > 0) out.push([table, list.join('\n') + '\n', list.length]);
+    for (const [table, w] of this.#tables) {
+      if (w.rows > 0) out.push([table, w.view(), w.rows]);
     }
-    this.#joined = out;
+    this.#entries = out;
     return out;
   }
 
   get rowCount(): number {
     let n = 0;
-    for (const list of this.#tables.values()) n += list.length;
+    for (const w of this.#tables.values()) n += w.rows;
     return n;
+  }
+}
+
+/** Appends whole JSONEachRow lines given as strings (without their '\n') to a table's writer. */
+export class LineWriter {
+  readonly w: JsonBytes;
+
+  constructor(w: JsonBytes) {
+    this.w = w;
+  }
+
+  push(line: string): void {
+    const w = this.w;
+    w.utf8(line);
+    w.byte(0x0a);
+    w.rows++;
   }
 }

@@ -238,5 +238,5 @@ test('a record that fails half-way leaves nothing in the sink; earlier records s
   assert.equal(sink.rowCount, n);
   const [[, body, count]] = sink.entries();
   assert.equal(count, n);
-  assert.equal(body.split('\n').length, n + 1);
+  assert.equal(body.toString('utf8').split('\n').length, n + 1);
 });
