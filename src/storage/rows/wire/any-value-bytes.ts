@@ -1,6 +1,6 @@
 /**
- * AnyValue and attribute lists written as JSON bytes (the byte-writing twin of any-value.ts,
- * with the same protobufjs semantics: the last oneof member wins, a singular message seen
+ * AnyValue and attribute lists written as JSON bytes (../values.ts anyValueJson / anyValueText /
+ * attributesMap), with protobufjs's decoding semantics: the last oneof member wins, a singular message seen
  * twice merges, so array_value / kvlist_value occurrences in a row concatenate their elements,
  * and nesting is capped at the codec's depth limit).
  *
@@ -15,7 +15,6 @@ import type { WireCursor } from './cursor.ts';
 import { JsonBytes, fragment, isBytes, sameBytes } from './json-bytes.ts';
 import { ANY_VALUE, ARRAY_VALUE, KEY_VALUE, KEY_VALUE_LIST } from './specs.ts';
 import { checkUtf8 } from './text.ts';
-import type { Ranges } from './any-value.ts';
 
 const M_NONE = 0;
 const M_STRING = 1;
@@ -35,6 +34,24 @@ const EMPTY_STRING = fragment('""');
 const EMPTY_OBJECT = fragment('{}');
 const PROTO_KEY = fragment('"__proto__"');
 const SERVICE_NAME_KEY = fragment('"service.name"');
+
+/** Byte ranges (start, end pairs) of the KeyValue messages of one attribute list, gathered while walking its owner. */
+export class Ranges {
+  a: number[] = [];
+  n = 0;
+
+  push(start: number, end: number): void {
+    this.a[this.n++] = start;
+    this.a[this.n++] = end;
+  }
+
+  /** Records the length-delimited field at the cursor (after its tag) and moves past it. */
+  pushField(c: WireCursor, end: number): void {
+    const len = c.length(end);
+    this.a[this.n++] = c.pos;
+    this.a[this.n++] = c.pos += len;
+  }
+}
 
 /** One AnyValue being decoded (possibly from several merged occurrences). */
 export class ValueBytes {
@@ -404,4 +421,13 @@ function rewriteEntries(w: JsonBytes, bodyStart: number, m: number): void {
     w.byte(0x3a);
     w.copy(scratch, valueStarts[j] - bodyStart, valueEnds[j] - bodyStart);
   }
+}
+
+// Where checkAttributes writes what it throws away.
+const discard = new JsonBytes(1 << 12);
+
+/** Walks a KeyValue list only to validate it (attributes a table does not store): writeAttributes, output dropped. */
+export function checkAttributes(c: WireCursor, ranges: Ranges): void {
+  discard.pos = 0;
+  writeAttributes(c, discard, ranges, false);
 }

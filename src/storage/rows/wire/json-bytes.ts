@@ -247,7 +247,7 @@ export class JsonBytes {
     this.fixedDigits(nanos, 9);
   }
 
-  /** A Float64 cell as JSON: the number, or quoted nan/inf/-inf (numbers.ts floatJson). */
+  /** A Float64 cell as JSON: the number, or quoted nan/inf/-inf (../values.ts `float`). */
   float(n: number): void {
     if (n - n === 0) this.latin1(String(n));
     else this.latin1(n !== n ? '"nan"' : n > 0 ? '"inf"' : '"-inf"');

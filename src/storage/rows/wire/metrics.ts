@@ -1,12 +1,13 @@
-/** ExportMetricsServiceRequest bytes -> JSONEachRow lines of the five otel_metrics_* tables (same rows as ../metrics.ts). */
+/** ExportMetricsServiceRequest bytes -> JSONEachRow bytes of the five otel_metrics_* tables (same rows as ../metrics.ts). */
 import { wireError, type MessageSpec } from '../../../otlp/index.ts';
 import type { TenantId } from '../../../telemetry/signals.ts';
 import { METRIC_TABLES } from '../../schema.ts';
-import { Ranges, attributesJson } from './any-value.ts';
+import { Ranges, writeAttributes } from './any-value-bytes.ts';
 import { checkMessage, skipField } from './check.ts';
 import { WireCursor } from './cursor.ts';
-import { resourceColumns, skipKnown, walkExport, type SignalRows } from './resource-scope.ts';
-import { floatJson, i64Number, nanosText, u64Text } from './numbers.ts';
+import { JsonBytes, fragment } from './json-bytes.ts';
+import { i64Number } from './numbers.ts';
+import { bytesOf, resourceColumnsBytes, scopeScratch, skipKnown, walkExport, type SignalRows } from './resource-scope.ts';
 import {
   BUCKETS,
   EXEMPLAR,
@@ -25,41 +26,66 @@ import {
   SUMMARY_POINT,
   VALUE_AT_QUANTILE,
 } from './specs.ts';
-import { hexAt, jsonQuote } from './text.ts';
-import type { LineWriter, TextRowSink } from './text-sink.ts';
+import { checkUtf8, jsonQuote } from './text.ts';
+import type { TextRowSink } from './text-sink.ts';
 
-/** Line lists of the five tables for the record being decoded. */
+/** Writers of the five tables for the record being decoded. */
 interface Outputs {
-  gauge: LineWriter;
-  sum: LineWriter;
-  histogram: LineWriter;
-  exponentialHistogram: LineWriter;
-  summary: LineWriter;
+  gauge: JsonBytes;
+  sum: JsonBytes;
+  histogram: JsonBytes;
+  exponentialHistogram: JsonBytes;
+  summary: JsonBytes;
 }
 
 const pointAttrs = new Ranges();
 const subAttrs = new Ranges();
 
-const METRIC_ROWS: SignalRows<Outputs> = {
+const F_RESOURCE_SCHEMA_URL = fragment(',"ResourceSchemaUrl":');
+const F_SCOPE_NAME = fragment(',"ScopeName":');
+const F_SCOPE_VERSION = fragment(',"ScopeVersion":');
+const F_SCOPE_ATTRIBUTES = fragment(',"ScopeAttributes":');
+const F_SCOPE_DROPPED = fragment(',"ScopeDroppedAttrCount":');
+const F_SCOPE_SCHEMA_URL = fragment(',"ScopeSchemaUrl":');
+const F_METRIC_NAME = fragment(',"MetricName":');
+const F_METRIC_DESCRIPTION = fragment(',"MetricDescription":');
+const F_METRIC_UNIT = fragment(',"MetricUnit":');
+const F_TEMPORALITY = fragment(',"AggregationTemporality":');
+const F_MONOTONIC = fragment(',"IsMonotonic":');
+const TRUE = fragment('true');
+const FALSE = fragment('false');
+const F_ROW_END = fragment('}\n');
+
+const METRIC_ROWS: SignalRows<Outputs, Buffer, Buffer> = {
   request: EXPORT_METRICS,
   resourceX: RESOURCE_METRICS,
   scopeX: SCOPE_METRICS,
   keepsSchemaUrls: true,
-  resourceText: (c, head, attrs, schemaJson) => head + resourceColumns(c, attrs) + ',"ResourceSchemaUrl":' + schemaJson,
-  scopeText: (c, resource, scope, schemaJson) =>
-    resource +
-    ',"ScopeName":' +
-    scope.nameJson +
-    ',"ScopeVersion":' +
-    scope.versionJson +
-    ',"ScopeAttributes":' +
-    attributesJson(c, scope.attrs, false) +
-    ',"ScopeDroppedAttrCount":' +
-    scope.dropped +
-    ',"ScopeSchemaUrl":' +
-    schemaJson,
-  item: (c, start, end, _head, scopePrefix, out) => metric(c, start, end, scopePrefix, out),
+  resourceText(c, _head, attrs, schemaJson) {
+    const w = resourceColumnsBytes(c, attrs);
+    w.raw(F_RESOURCE_SCHEMA_URL);
+    w.utf8(schemaJson);
+    return bytesOf(w);
+  },
+  scopeText(c, resource, scope, schemaJson) {
+    const w = scopeScratch(resource);
+    w.raw(F_SCOPE_NAME);
+    w.utf8(scope.nameJson);
+    w.raw(F_SCOPE_VERSION);
+    w.utf8(scope.versionJson);
+    w.raw(F_SCOPE_ATTRIBUTES);
+    writeAttributes(c, w, scope.attrs, false);
+    w.raw(F_SCOPE_DROPPED);
+    w.uint(scope.dropped);
+    w.raw(F_SCOPE_SCHEMA_URL);
+    w.utf8(schemaJson);
+    return bytesOf(w);
+  },
+  item: (c, start, end, _head, scopeText, out) => metric(c, start, end, scopeText, out),
 };
+
+/** The row head of the record being mapped ('{"TenantId":...', no comma: the resource text starts with one). */
+let head: Buffer = Buffer.alloc(0);
 
 const DATA_SPECS: (MessageSpec | undefined)[] = [];
 DATA_SPECS[5] = GAUGE;
@@ -71,20 +97,38 @@ DATA_SPECS[11] = SUMMARY;
 // Occurrences of Metric.data fields in one metric: field number, start, end.
 const dataOcc: number[] = [];
 
-function metric(c: WireCursor, start: number, end: number, scopePrefix: string, out: Outputs): number {
-  let nameJson = '""';
-  let descriptionJson = '""';
-  let unitJson = '""';
+/** What every row of the metric being mapped starts with: head, resource and scope text, metric columns. */
+const prefix = new JsonBytes(1 << 12);
+
+function metric(c: WireCursor, start: number, end: number, scopeText: Buffer, out: Outputs): number {
+  let nameS = 0;
+  let nameE = 0;
+  let descriptionS = 0;
+  let descriptionE = 0;
+  let unitS = 0;
+  let unitE = 0;
   let nOcc = 0;
+  const b = c.b;
   c.pos = start;
   while (c.pos < end) {
     const tag = c.tag(end);
     const no = tag >>> 3;
     if ((tag & 7) === 2 && no <= 3) {
-      const text = c.jsonString(end);
-      if (no === 1) nameJson = text;
-      else if (no === 2) descriptionJson = text;
-      else unitJson = text;
+      // A string replaced by a later occurrence is never written, so it is validated now.
+      const s = c.skipDelimited(end);
+      if (no === 1) {
+        if (nameE !== nameS) checkUtf8(b, nameS, nameE);
+        nameS = s;
+        nameE = c.pos;
+      } else if (no === 2) {
+        if (descriptionE !== descriptionS) checkUtf8(b, descriptionS, descriptionE);
+        descriptionS = s;
+        descriptionE = c.pos;
+      } else {
+        if (unitE !== unitS) checkUtf8(b, unitS, unitE);
+        unitS = s;
+        unitE = c.pos;
+      }
     } else if ((tag & 7) === 2 && no < DATA_SPECS.length && DATA_SPECS[no] !== undefined) {
       const len = c.length(end);
       dataOcc[nOcc++] = no;
@@ -95,6 +139,17 @@ function metric(c: WireCursor, start: number, end: number, scopePrefix: string, 
       skipField(c, tag, end, METRIC, 0);
     }
   }
+  // The strings are validated even when the metric has no data (as protobufjs decodes them).
+  const p = prefix;
+  p.pos = 0;
+  p.raw(head);
+  p.raw(scopeText);
+  p.raw(F_METRIC_NAME);
+  p.jsonString(b, nameS, nameE);
+  p.raw(F_METRIC_DESCRIPTION);
+  p.jsonString(b, descriptionS, descriptionE);
+  p.raw(F_METRIC_UNIT);
+  p.jsonString(b, unitS, unitE);
   if (nOcc === 0) return 0;
   // The data oneof: the last member set wins; its occurrences since another member was set merge.
   const winner = dataOcc[nOcc - 3];
@@ -102,12 +157,11 @@ function metric(c: WireCursor, start: number, end: number, scopePrefix: string, 
   while (first >= 3 && dataOcc[first - 3] === winner) first -= 3;
   // Occurrences a later member replaced are decoded (and so validated) by protobufjs too.
   for (let i = 0; i < first; i += 3) checkMessage(c, DATA_SPECS[dataOcc[i]]!, dataOcc[i + 1], dataOcc[i + 2], 0);
-  const prefix = scopePrefix + ',"MetricName":' + nameJson + ',"MetricDescription":' + descriptionJson + ',"MetricUnit":' + unitJson;
-  return dataPoints(c, winner, first, nOcc, prefix, out);
+  return dataPoints(c, winner, first, nOcc, out);
 }
 
 /** The rows of the winning data member, whose merged occurrences are dataOcc[from, to). */
-function dataPoints(c: WireCursor, member: number, from: number, to: number, prefix: string, out: Outputs): number {
+function dataPoints(c: WireCursor, member: number, from: number, to: number, out: Outputs): number {
   const spec = DATA_SPECS[member]!;
   // First the data message's own fields (last value wins across merged occurrences).
   let temporality = 0;
@@ -125,13 +179,7 @@ function dataPoints(c: WireCursor, member: number, from: number, to: number, pre
       } else skipField(c, tag, end, spec, 0);
     }
   }
-  const list = member === 5 ? out.gauge : member === 7 ? out.sum : member === 9 ? out.histogram : member === 10 ? out.exponentialHistogram : out.summary;
-  const suffix =
-    member === 7
-      ? ',"AggregationTemporality":' + temporality + ',"IsMonotonic":' + monotonic + '}'
-      : member === 9 || member === 10
-        ? ',"AggregationTemporality":' + temporality + '}'
-        : '}';
+  const w = member === 5 ? out.gauge : member === 7 ? out.sum : member === 9 ? out.histogram : member === 10 ? out.exponentialHistogram : out.summary;
   let rows = 0;
   for (let i = from; i < to; i += 3) {
     const end = dataOcc[i + 2];
@@ -141,12 +189,21 @@ function dataPoints(c: WireCursor, member: number, from: number, to: number, pre
       if (tag === 0x0a) {
         const e = c.delimited(end);
         const s = c.pos;
-        let row: string;
-        if (member === 5 || member === 7) row = numberPoint(c, s, e);
-        else if (member === 9) row = histogramPoint(c, s, e);
-        else if (member === 10) row = exponentialHistogramPoint(c, s, e);
-        else row = summaryPoint(c, s, e);
-        list.push(prefix + row + suffix);
+        w.copy(prefix.buf, 0, prefix.pos);
+        if (member === 5 || member === 7) numberPoint(c, s, e, w);
+        else if (member === 9) histogramPoint(c, s, e, w);
+        else if (member === 10) exponentialHistogramPoint(c, s, e, w);
+        else summaryPoint(c, s, e, w);
+        if (member !== 5 && member !== 11) {
+          w.raw(F_TEMPORALITY);
+          w.int(temporality);
+          if (member === 7) {
+            w.raw(F_MONOTONIC);
+            w.raw(monotonic ? TRUE : FALSE);
+          }
+        }
+        w.raw(F_ROW_END);
+        w.rows++;
         c.pos = e;
         rows++;
       } else {
@@ -157,31 +214,40 @@ function dataPoints(c: WireCursor, member: number, from: number, to: number, pre
   return rows;
 }
 
-// Exemplars of the point being decoded, rendered as met.
+// Exemplars of the point being decoded, written as met (parallel arrays of the Nested columns).
 let exCount = 0;
-let exAttrs = '';
-let exTimes = '';
-let exValues = '';
-let exSpans = '';
-let exTraces = '';
+const exAttrs = new JsonBytes(1 << 12);
+const exTimes = new JsonBytes(1 << 12);
+const exValues = new JsonBytes(1 << 12);
+const exSpans = new JsonBytes(1 << 12);
+const exTraces = new JsonBytes(1 << 12);
 
-function exemplarColumns(): string {
+const F_NO_EXEMPLARS = fragment(
+  ',"Exemplars.FilteredAttributes":[],"Exemplars.TimeUnix":[],"Exemplars.Value":[],"Exemplars.SpanId":[],"Exemplars.TraceId":[]',
+);
+const F_EX_ATTRIBUTES = fragment(',"Exemplars.FilteredAttributes":[');
+const F_EX_TIMES = fragment('],"Exemplars.TimeUnix":[');
+const F_EX_VALUES = fragment('],"Exemplars.Value":[');
+const F_EX_SPANS = fragment('],"Exemplars.SpanId":[');
+const F_EX_TRACES = fragment('],"Exemplars.TraceId":[');
+const F_CLOSE = fragment(']');
+
+function exemplarColumns(w: JsonBytes): void {
   if (exCount === 0) {
-    return ',"Exemplars.FilteredAttributes":[],"Exemplars.TimeUnix":[],"Exemplars.Value":[],"Exemplars.SpanId":[],"Exemplars.TraceId":[]';
+    w.raw(F_NO_EXEMPLARS);
+    return;
   }
-  return (
-    ',"Exemplars.FilteredAttributes":[' +
-    exAttrs +
-    '],"Exemplars.TimeUnix":[' +
-    exTimes +
-    '],"Exemplars.Value":[' +
-    exValues +
-    '],"Exemplars.SpanId":[' +
-    exSpans +
-    '],"Exemplars.TraceId":[' +
-    exTraces +
-    ']'
-  );
+  w.raw(F_EX_ATTRIBUTES);
+  w.copy(exAttrs.buf, 0, exAttrs.pos);
+  w.raw(F_EX_TIMES);
+  w.copy(exTimes.buf, 0, exTimes.pos);
+  w.raw(F_EX_VALUES);
+  w.copy(exValues.buf, 0, exValues.pos);
+  w.raw(F_EX_SPANS);
+  w.copy(exSpans.buf, 0, exSpans.pos);
+  w.raw(F_EX_TRACES);
+  w.copy(exTraces.buf, 0, exTraces.pos);
+  w.raw(F_CLOSE);
 }
 
 const V_NONE = 0;
@@ -232,31 +298,33 @@ function exemplar(c: WireCursor, start: number, end: number): void {
         skipField(c, tag, end, EXEMPLAR, 0);
     }
   }
-  const attrs = attributesJson(c, subAttrs, false);
-  const time = '"' + nanosText(timeHi, timeLo) + '"';
-  const value = pointValue(kind, dbl, intHi, intLo);
-  const spanJson = '"' + hexAt(c.b, spanS, spanE) + '"';
-  const traceJson = '"' + hexAt(c.b, traceS, traceE) + '"';
   if (exCount++ === 0) {
-    exAttrs = attrs;
-    exTimes = time;
-    exValues = value;
-    exSpans = spanJson;
-    exTraces = traceJson;
+    exAttrs.pos = exTimes.pos = exValues.pos = exSpans.pos = exTraces.pos = 0;
   } else {
-    exAttrs += ',' + attrs;
-    exTimes += ',' + time;
-    exValues += ',' + value;
-    exSpans += ',' + spanJson;
-    exTraces += ',' + traceJson;
+    exAttrs.byte(0x2c);
+    exTimes.byte(0x2c);
+    exValues.byte(0x2c);
+    exSpans.byte(0x2c);
+    exTraces.byte(0x2c);
   }
+  writeAttributes(c, exAttrs, subAttrs, false);
+  exTimes.byte(0x22);
+  exTimes.nanos(timeHi, timeLo);
+  exTimes.byte(0x22);
+  pointValue(exValues, kind, dbl, intHi, intLo);
+  exSpans.byte(0x22);
+  exSpans.hex(c.b, spanS, spanE);
+  exSpans.byte(0x22);
+  exTraces.byte(0x22);
+  exTraces.hex(c.b, traceS, traceE);
+  exTraces.byte(0x22);
 }
 
 /** ../metrics.ts pointValue: the double, else the int as a (possibly rounded) number, else 0. */
-function pointValue(kind: number, dbl: number, hi: number, lo: number): string {
-  if (kind === V_DOUBLE) return floatJson(dbl);
-  if (kind === V_INT) return String(i64Number(hi, lo));
-  return '0';
+function pointValue(w: JsonBytes, kind: number, dbl: number, hi: number, lo: number): void {
+  if (kind === V_DOUBLE) w.float(dbl);
+  else if (kind === V_INT) w.latin1(String(i64Number(hi, lo)));
+  else w.byte(0x30);
 }
 
 /**
@@ -329,27 +397,58 @@ function pointField(c: WireCursor, tag: number, end: number, layout: PointLayout
   }
 }
 
-/** Attributes, StartTimeUnix and TimeUnix of the point, as a ',"Attributes":...' fragment. */
-function headColumns(c: WireCursor, startHi: number, startLo: number, timeHi: number, timeLo: number): string {
-  return (
-    ',"Attributes":' +
-    attributesJson(c, pointAttrs, false) +
-    ',"StartTimeUnix":"' +
-    nanosText(startHi, startLo) +
-    '","TimeUnix":"' +
-    nanosText(timeHi, timeLo) +
-    '"'
-  );
+const F_ATTRIBUTES = fragment(',"Attributes":');
+const F_START_TIME = fragment(',"StartTimeUnix":"');
+const F_TIME = fragment('","TimeUnix":"');
+const F_TIME_END = fragment('"');
+const F_COUNT = fragment(',"Count":"');
+const F_SUM = fragment('","Sum":');
+const F_VALUE = fragment(',"Value":');
+const F_FLAGS = fragment(',"Flags":');
+const F_MIN = fragment(',"Min":');
+const F_MAX = fragment(',"Max":');
+const F_BUCKET_COUNTS = fragment(',"BucketCounts":[');
+const F_EXPLICIT_BOUNDS = fragment('],"ExplicitBounds":[');
+const F_SCALE = fragment(',"Scale":');
+const F_ZERO_COUNT = fragment(',"ZeroCount":"');
+const F_ZERO_THRESHOLD = fragment('","ZeroThreshold":');
+const F_POSITIVE_OFFSET = fragment(',"PositiveOffset":');
+const F_POSITIVE_COUNTS = fragment(',"PositiveBucketCounts":[');
+const F_NEGATIVE_OFFSET = fragment('],"NegativeOffset":');
+const F_NEGATIVE_COUNTS = fragment(',"NegativeBucketCounts":[');
+const F_QUANTILES = fragment(',"ValueAtQuantiles.Quantile":[');
+const F_QUANTILE_VALUES = fragment('],"ValueAtQuantiles.Value":[');
+const F_CLOSE_FLAGS = fragment('],"Flags":');
+
+/** Attributes, StartTimeUnix and TimeUnix of the point, from ',"Attributes":'. */
+function headColumns(c: WireCursor, w: JsonBytes, startHi: number, startLo: number, timeHi: number, timeLo: number): void {
+  w.raw(F_ATTRIBUTES);
+  writeAttributes(c, w, pointAttrs, false);
+  w.raw(F_START_TIME);
+  w.nanos(startHi, startLo);
+  w.raw(F_TIME);
+  w.nanos(timeHi, timeLo);
+  w.raw(F_TIME_END);
 }
 
 /** headColumns with Count and Sum (histogram, exponential histogram and summary points). */
-function headCountSumColumns(c: WireCursor): string {
-  return headColumns(c, pt.startHi, pt.startLo, pt.timeHi, pt.timeLo) + ',"Count":"' + u64Text(pt.countHi, pt.countLo) + '","Sum":' + floatJson(pt.sum);
+function headCountSumColumns(c: WireCursor, w: JsonBytes): void {
+  headColumns(c, w, pt.startHi, pt.startLo, pt.timeHi, pt.timeLo);
+  w.raw(F_COUNT);
+  w.u64(pt.countHi, pt.countLo);
+  w.raw(F_SUM);
+  w.float(pt.sum);
 }
 
 /** The columns the two histogram tables end with. */
-function histogramTail(): string {
-  return exemplarColumns() + ',"Flags":' + pt.flags + ',"Min":' + floatJson(pt.min) + ',"Max":' + floatJson(pt.max);
+function histogramTail(w: JsonBytes): void {
+  exemplarColumns(w);
+  w.raw(F_FLAGS);
+  w.uint(pt.flags);
+  w.raw(F_MIN);
+  w.float(pt.min);
+  w.raw(F_MAX);
+  w.float(pt.max);
 }
 
 /**
@@ -357,7 +456,7 @@ function histogramTail(): string {
  * switch instead of going through pointField (a call and an object store per field; NumberDataPoint
  * also has no count/sum, its fields 4 and 6 are the value).
  */
-function numberPoint(c: WireCursor, start: number, end: number): string {
+function numberPoint(c: WireCursor, start: number, end: number, w: JsonBytes): void {
   let startHi = 0;
   let startLo = 0;
   let timeHi = 0;
@@ -406,84 +505,106 @@ function numberPoint(c: WireCursor, start: number, end: number): string {
         skipField(c, tag, end, NUMBER_POINT, 0);
     }
   }
-  return headColumns(c, startHi, startLo, timeHi, timeLo) + ',"Value":' + pointValue(kind, dbl, intHi, intLo) + ',"Flags":' + flags + exemplarColumns();
+  headColumns(c, w, startHi, startLo, timeHi, timeLo);
+  w.raw(F_VALUE);
+  pointValue(w, kind, dbl, intHi, intLo);
+  w.raw(F_FLAGS);
+  w.uint(flags);
+  exemplarColumns(w);
 }
 
 /** Appends a HistogramDataPoint's repeated fixed 64-bit values (one, or a packed run) to a JSON array body: doubles as numbers, fixed64 as decimal strings. */
-function fixed64Values(c: WireCursor, tag: number, end: number, list: string, field: string, asDouble: boolean): string {
-  let runEnd = end;
-  if ((tag & 7) === 2) {
-    const len = c.length(end);
-    if (len % 8 !== 0) throw wireError(`${HISTOGRAM_POINT.name}.${field}: packed run of ${len} bytes is not a multiple of 8`, c.pos);
-    runEnd = c.pos + len;
-  } else {
-    return (list === '' ? '' : list + ',') + fixed64Text(c, end, asDouble);
+function fixed64Values(c: WireCursor, tag: number, end: number, list: JsonBytes, field: string, asDouble: boolean): void {
+  if ((tag & 7) !== 2) {
+    fixed64Text(c, end, list, asDouble);
+    return;
   }
-  while (c.pos < runEnd) list += (list === '' ? '' : ',') + fixed64Text(c, runEnd, asDouble);
-  return list;
+  const len = c.length(end);
+  if (len % 8 !== 0) throw wireError(`${HISTOGRAM_POINT.name}.${field}: packed run of ${len} bytes is not a multiple of 8`, c.pos);
+  const runEnd = c.pos + len;
+  while (c.pos < runEnd) fixed64Text(c, runEnd, list, asDouble);
 }
 
-function fixed64Text(c: WireCursor, end: number, asDouble: boolean): string {
-  if (asDouble) return floatJson(c.double(end));
+function fixed64Text(c: WireCursor, end: number, list: JsonBytes, asDouble: boolean): void {
+  if (list.pos !== 0) list.byte(0x2c);
+  if (asDouble) {
+    list.float(c.double(end));
+    return;
+  }
   const lo = c.fixed64(end);
-  return '"' + u64Text(c.hi, lo) + '"';
+  list.byte(0x22);
+  list.u64(c.hi, lo);
+  list.byte(0x22);
 }
 
 /** Appends repeated uint64 varints (one, or a packed run) to a JSON array body as decimal strings. */
-function uint64s(c: WireCursor, tag: number, end: number, list: string): string {
+function uint64s(c: WireCursor, tag: number, end: number, list: JsonBytes): void {
   if ((tag & 7) === 0) {
-    const lo = c.varint(end);
-    return (list === '' ? '"' : list + ',"') + u64Text(c.hi, lo) + '"';
+    uint64(c, end, list);
+    return;
   }
-  const len = c.length(end);
-  const runEnd = c.pos + len;
-  while (c.pos < runEnd) {
-    const lo = c.varint(runEnd);
-    list += (list === '' ? '"' : ',"') + u64Text(c.hi, lo) + '"';
-  }
-  return list;
+  const runEnd = c.delimited(end);
+  while (c.pos < runEnd) uint64(c, runEnd, list);
 }
 
-function histogramPoint(c: WireCursor, start: number, end: number): string {
-  let buckets = '';
-  let bounds = '';
+function uint64(c: WireCursor, end: number, list: JsonBytes): void {
+  const lo = c.varint(end);
+  if (list.pos !== 0) list.byte(0x2c);
+  list.byte(0x22);
+  list.u64(c.hi, lo);
+  list.byte(0x22);
+}
+
+// Array bodies of the point being decoded.
+const listA = new JsonBytes(1 << 12);
+const listB = new JsonBytes(1 << 12);
+
+function histogramPoint(c: WireCursor, start: number, end: number, w: JsonBytes): void {
+  const bucketCounts = listA;
+  const bounds = listB;
+  bucketCounts.pos = bounds.pos = 0;
   beginPoint(c, start);
   while (c.pos < end) {
     const tag = c.tag(end);
-    if (tag === 0x31 || tag === 0x32) buckets = fixed64Values(c, tag, end, buckets, 'bucketCounts', false);
-    else if (tag === 0x39 || tag === 0x3a) bounds = fixed64Values(c, tag, end, bounds, 'explicitBounds', true);
+    if (tag === 0x31 || tag === 0x32) fixed64Values(c, tag, end, bucketCounts, 'bucketCounts', false);
+    else if (tag === 0x39 || tag === 0x3a) fixed64Values(c, tag, end, bounds, 'explicitBounds', true);
     else pointField(c, tag, end, HISTOGRAM_LAYOUT);
   }
-  return headCountSumColumns(c) + ',"BucketCounts":[' + buckets + '],"ExplicitBounds":[' + bounds + ']' + histogramTail();
+  headCountSumColumns(c, w);
+  w.raw(F_BUCKET_COUNTS);
+  w.copy(bucketCounts.buf, 0, bucketCounts.pos);
+  w.raw(F_EXPLICIT_BOUNDS);
+  w.copy(bounds.buf, 0, bounds.pos);
+  w.raw(F_CLOSE);
+  histogramTail(w);
 }
 
-// Buckets of an exponential histogram point (a Buckets message seen twice is merged).
-let bucketOffset = 0;
-let bucketCounts = '';
-
-function buckets(c: WireCursor, start: number, end: number): void {
+/** Feeds a Buckets message into `list` (a Buckets message seen twice is merged); returns the offset (last wins). */
+function buckets(c: WireCursor, start: number, end: number, offset: number, list: JsonBytes): number {
   c.pos = start;
   while (c.pos < end) {
     const tag = c.tag(end);
-    if (tag === 0x08) bucketOffset = sint32(c.varint(end));
-    else if (tag === 0x10 || tag === 0x12) bucketCounts = uint64s(c, tag, end, bucketCounts);
+    if (tag === 0x08) offset = sint32(c.varint(end));
+    else if (tag === 0x10 || tag === 0x12) uint64s(c, tag, end, list);
     else skipField(c, tag, end, BUCKETS, 0);
   }
+  return offset;
 }
 
 function sint32(v: number): number {
   return ((v >>> 1) ^ -(v & 1)) | 0;
 }
 
-function exponentialHistogramPoint(c: WireCursor, start: number, end: number): string {
+function exponentialHistogramPoint(c: WireCursor, start: number, end: number, w: JsonBytes): void {
   let zeroHi = 0;
   let zeroLo = 0;
   let zeroThreshold = 0;
   let scale = 0;
   let posOffset = 0;
-  let posCounts = '';
   let negOffset = 0;
-  let negCounts = '';
+  const posCounts = listA;
+  const negCounts = listB;
+  posCounts.pos = negCounts.pos = 0;
   beginPoint(c, start);
   while (c.pos < end) {
     const tag = c.tag(end);
@@ -495,20 +616,15 @@ function exponentialHistogramPoint(c: WireCursor, start: number, end: number): s
         zeroLo = c.fixed64(end);
         zeroHi = c.hi;
         break;
-      case 0x42:
+      case 0x42: {
+        const e = c.delimited(end);
+        posOffset = buckets(c, c.pos, e, posOffset, posCounts);
+        c.pos = e;
+        break;
+      }
       case 0x4a: {
         const e = c.delimited(end);
-        const positive = tag === 0x42;
-        bucketOffset = positive ? posOffset : negOffset;
-        bucketCounts = positive ? posCounts : negCounts;
-        buckets(c, c.pos, e);
-        if (positive) {
-          posOffset = bucketOffset;
-          posCounts = bucketCounts;
-        } else {
-          negOffset = bucketOffset;
-          negCounts = bucketCounts;
-        }
+        negOffset = buckets(c, c.pos, e, negOffset, negCounts);
         c.pos = e;
         break;
       }
@@ -519,30 +635,29 @@ function exponentialHistogramPoint(c: WireCursor, start: number, end: number): s
         pointField(c, tag, end, EXP_HISTOGRAM_LAYOUT);
     }
   }
-  return (
-    headCountSumColumns(c) +
-    ',"Scale":' +
-    scale +
-    ',"ZeroCount":"' +
-    u64Text(zeroHi, zeroLo) +
-    '","ZeroThreshold":' +
-    floatJson(zeroThreshold) +
-    ',"PositiveOffset":' +
-    posOffset +
-    ',"PositiveBucketCounts":[' +
-    posCounts +
-    '],"NegativeOffset":' +
-    negOffset +
-    ',"NegativeBucketCounts":[' +
-    negCounts +
-    ']' +
-    histogramTail()
-  );
+  headCountSumColumns(c, w);
+  w.raw(F_SCALE);
+  w.int(scale);
+  w.raw(F_ZERO_COUNT);
+  w.u64(zeroHi, zeroLo);
+  w.raw(F_ZERO_THRESHOLD);
+  w.float(zeroThreshold);
+  w.raw(F_POSITIVE_OFFSET);
+  w.int(posOffset);
+  w.raw(F_POSITIVE_COUNTS);
+  w.copy(posCounts.buf, 0, posCounts.pos);
+  w.raw(F_NEGATIVE_OFFSET);
+  w.int(negOffset);
+  w.raw(F_NEGATIVE_COUNTS);
+  w.copy(negCounts.buf, 0, negCounts.pos);
+  w.raw(F_CLOSE);
+  histogramTail(w);
 }
 
-function summaryPoint(c: WireCursor, start: number, end: number): string {
-  let quantiles = '';
-  let values = '';
+function summaryPoint(c: WireCursor, start: number, end: number, w: JsonBytes): void {
+  const quantiles = listA;
+  const values = listB;
+  quantiles.pos = values.pos = 0;
   beginPoint(c, start);
   while (c.pos < end) {
     const tag = c.tag(end);
@@ -556,24 +671,34 @@ function summaryPoint(c: WireCursor, start: number, end: number): string {
         else if (t === 0x11) v = c.double(qEnd);
         else skipField(c, t, qEnd, VALUE_AT_QUANTILE, 0);
       }
-      quantiles += (quantiles === '' ? '' : ',') + floatJson(q);
-      values += (values === '' ? '' : ',') + floatJson(v);
+      if (quantiles.pos !== 0) {
+        quantiles.byte(0x2c);
+        values.byte(0x2c);
+      }
+      quantiles.float(q);
+      values.float(v);
     } else {
       pointField(c, tag, end, SUMMARY_LAYOUT);
     }
   }
-  return headCountSumColumns(c) + ',"ValueAtQuantiles.Quantile":[' + quantiles + '],"ValueAtQuantiles.Value":[' + values + '],"Flags":' + pt.flags;
+  headCountSumColumns(c, w);
+  w.raw(F_QUANTILES);
+  w.copy(quantiles.buf, 0, quantiles.pos);
+  w.raw(F_QUANTILE_VALUES);
+  w.copy(values.buf, 0, values.pos);
+  w.raw(F_CLOSE_FLAGS);
+  w.uint(pt.flags);
 }
 
 /** Decodes an ExportMetricsServiceRequest and appends one line per data point to its type's table; throws OtlpDecodeError on bad bytes. */
 export function appendMetricWire(bytes: Uint8Array, tenant: TenantId, sink: TextRowSink): number {
-  const c = new WireCursor(bytes);
+  head = fragment('{"TenantId":' + jsonQuote(tenant));
   const out: Outputs = {
-    gauge: sink.lines(METRIC_TABLES.gauge),
-    sum: sink.lines(METRIC_TABLES.sum),
-    histogram: sink.lines(METRIC_TABLES.histogram),
-    exponentialHistogram: sink.lines(METRIC_TABLES.exponentialHistogram),
-    summary: sink.lines(METRIC_TABLES.summary),
+    gauge: sink.table(METRIC_TABLES.gauge),
+    sum: sink.table(METRIC_TABLES.sum),
+    histogram: sink.table(METRIC_TABLES.histogram),
+    exponentialHistogram: sink.table(METRIC_TABLES.exponentialHistogram),
+    summary: sink.table(METRIC_TABLES.summary),
   };
-  return walkExport(c, METRIC_ROWS, '{"TenantId":' + jsonQuote(tenant), out);
+  return walkExport(new WireCursor(bytes), METRIC_ROWS, '', out);
 }

@@ -44,21 +44,3 @@ export function nanosText(high: number, low: number): string {
   const nanos = (top - secs * 1000) * 1e6 + rest;
   return String(secs).padStart(10, '0') + '.' + String(nanos).padStart(9, '0');
 }
-
-/** end - start as decimal text, '0' when end is not after start (all halves uint32). */
-export function durationText(eh: number, el: number, sh: number, sl: number): string {
-  if (eh < sh || (eh === sh && el <= sl)) return '0';
-  let low = el - sl;
-  let high = eh - sh;
-  if (low < 0) {
-    low += TWO_32;
-    high -= 1;
-  }
-  return u64Text(high, low);
-}
-
-/** A Float64 cell as JSON: the number, or quoted nan/inf/-inf (values.ts `float`). */
-export function floatJson(n: number): string {
-  if (n - n === 0) return String(n);
-  return n !== n ? '"nan"' : n > 0 ? '"inf"' : '"-inf"';
-}

@@ -8,12 +8,11 @@
  */
 import type { MessageSpec } from '../../../otlp/index.ts';
 import { DEFAULT_SERVICE_NAME } from '../values.ts';
-import { Ranges, attributesJson, lastServiceName } from './any-value.ts';
 import { skipField } from './check.ts';
 import type { WireCursor } from './cursor.ts';
 import { RESOURCE, SCOPE } from './specs.ts';
 import { checkUtf8, jsonQuote } from './text.ts';
-import { serviceName, writeAttributes } from './any-value-bytes.ts';
+import { Ranges, serviceName, writeAttributes } from './any-value-bytes.ts';
 import { JsonBytes, fragment } from './json-bytes.ts';
 
 /** An InstrumentationScope's fields (merged over repeated occurrences). */
@@ -32,8 +31,8 @@ export class ScopeFields {
   }
 }
 
-/** How one signal turns the envelope into rows; R and S are its resource and scope text (strings or bytes). */
-export interface SignalRows<Out, R = string, S = string> {
+/** How one signal turns the envelope into rows; R and S are its resource and scope text. */
+export interface SignalRows<Out, R = Buffer, S = Buffer> {
   /** The messages, for errors and for validating the fields nobody reads. */
   readonly request: MessageSpec;
   readonly resourceX: MessageSpec;
@@ -183,20 +182,13 @@ export function skipKnown(c: WireCursor, tag: number, end: number): void {
   c.skip(tag & 7, tag >>> 3, end);
 }
 
-/** The resource's ServiceName and ResourceAttributes columns, as a ',"ServiceName":...' fragment. */
-export function resourceColumns(c: WireCursor, attrs: Ranges): string {
-  const json = attributesJson(c, attrs, true);
-  const name = lastServiceName;
-  return ',"ServiceName":' + jsonQuote(name === undefined || name === '' ? DEFAULT_SERVICE_NAME : name) + ',"ResourceAttributes":' + json;
-}
-
 // Scratch writers for the per-ResourceX / per-ScopeX text (small; grown on demand).
 const attrsScratch = new JsonBytes(1 << 12);
 const envScratch = new JsonBytes(1 << 12);
 const SERVICE_NAME_COLUMN = fragment(',"ServiceName":');
 const RESOURCE_ATTRIBUTES_COLUMN = fragment(',"ResourceAttributes":');
 
-/** resourceColumns as bytes, written to a fresh scratch writer; the caller appends more and copies it out with bytesOf. */
+/** The resource's ServiceName and ResourceAttributes columns (',"ServiceName":...'), written to a fresh scratch writer; the caller appends more and copies it out with bytesOf. */
 export function resourceColumnsBytes(c: WireCursor, attrs: Ranges): JsonBytes {
   attrsScratch.pos = 0;
   writeAttributes(c, attrsScratch, attrs, true);

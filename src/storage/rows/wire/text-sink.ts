@@ -27,11 +27,6 @@ export class TextRowSink {
     return w;
   }
 
-  /** A line-at-a-time view of a table's writer, for mappers that build each row as a string. */
-  lines(name: string): LineWriter {
-    return new LineWriter(this.table(name));
-  }
-
   /** Remembers every table's position so a record that fails half-way can be taken out again. */
   begin(): void {
     for (const [table, w] of this.#tables) {
@@ -73,18 +68,3 @@ export class TextRowSink {
   }
 }
 
-/** Appends whole JSONEachRow lines given as strings (without their '\n') to a table's writer. */
-export class LineWriter {
-  readonly w: JsonBytes;
-
-  constructor(w: JsonBytes) {
-    this.w = w;
-  }
-
-  push(line: string): void {
-    const w = this.w;
-    w.utf8(line);
-    w.byte(0x0a);
-    w.rows++;
-  }
-}

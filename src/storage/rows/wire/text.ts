@@ -1,5 +1,5 @@
 /**
- * Text out of protobuf bytes: strict UTF-8 strings, JSON string literals, hex ids and base64,
+ * Text out of protobuf bytes: strict UTF-8 strings and JSON string literals,
  * read straight from the input Buffer.
  *
  * JSON.stringify escapes exactly '"', '\\', characters below U+0020 and lone surrogates. Strict
@@ -12,7 +12,6 @@ import { OtlpDecodeError } from '../../../otlp/index.ts';
 /** Node's Buffer has native per-encoding slicers; toString(encoding, ...) adds argument checks on top. */
 interface SlicingBuffer extends Buffer {
   latin1Slice(start: number, end: number): string;
-  hexSlice(start: number, end: number): string;
   base64Slice(start: number, end: number): string;
 }
 
@@ -75,16 +74,6 @@ export function jsonQuote(s: string): string {
     if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
   }
   return '"' + s + '"';
-}
-
-/** Lowercase hex of bytes [start, end). */
-export function hexAt(buf: SlicingBuffer, start: number, end: number): string {
-  return start === end ? '' : buf.hexSlice(start, end);
-}
-
-/** Base64 of bytes [start, end). */
-export function base64At(buf: SlicingBuffer, start: number, end: number): string {
-  return start === end ? '' : buf.base64Slice(start, end);
 }
 
 export type { SlicingBuffer };

@@ -1,8 +1,7 @@
 /** ExportTraceServiceRequest bytes -> otel_traces JSONEachRow bytes (same rows as ../traces.ts). */
 import type { TenantId } from '../../../telemetry/signals.ts';
 import { TRACES_TABLE } from '../../schema.ts';
-import { Ranges, checkAttributes } from './any-value.ts';
-import { writeAttributes } from './any-value-bytes.ts';
+import { Ranges, checkAttributes, writeAttributes } from './any-value-bytes.ts';
 import { skipField } from './check.ts';
 import { WireCursor } from './cursor.ts';
 import { JsonBytes, fragment } from './json-bytes.ts';
