@@ -22,6 +22,8 @@ import { registerTraceRoute } from './routes/trace.ts';
 export interface ApiDeps {
   store: Store;
   keys: KeyResolver;
+  /** Most (series, step) points a metrics query may return (default 200,000). */
+  maxMetricPoints?: number;
 }
 
 export { ApiError } from './errors.ts';
@@ -46,6 +48,6 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     registerTraceRoute(api, deps.store);
     registerTraceSearchRoute(api, deps.store);
     registerLogsRoute(api, deps.store);
-    registerMetricsRoute(api, deps.store);
+    registerMetricsRoute(api, deps.store, deps.maxMetricPoints);
   });
 }

@@ -108,7 +108,10 @@ function quantileSeries(rows: CountsRow[], keys: readonly string[], q: number): 
   return builder.series.filter((s) => s.points.length > 0);
 }
 
-export function registerMetricsRoute(app: FastifyInstance, store: Store): void {
+/** Most (series, step) points one metrics query returns, by default. */
+export const MAX_RESULT_ROWS = 200_000;
+
+export function registerMetricsRoute(app: FastifyInstance, store: Store, maxResultRows = MAX_RESULT_ROWS): void {
   app.get('/api/v1/metrics/query', async (request) => {
     const query = parseQuery(Query, request.query);
     const range = parseTimeRange(query.from, query.to);
@@ -140,15 +143,23 @@ export function registerMetricsRoute(app: FastifyInstance, store: Store): void {
     params.stepS = stepS;
     const labels = labelsSql(keys, params);
 
+    // Bounds the answer whatever the groupBy's cardinality: one row more than allowed means
+    // the query is too wide, and the caller is told to narrow it rather than sent a flood.
+    params.maxRows = maxResultRows + 1;
+    const capped = async <T>(sql: string): Promise<T[]> => {
+      const rows = await store.query<T>(`${sql}\nLIMIT {maxRows:UInt32}`, params);
+      if (rows.length > maxResultRows) throw badParam('groupBy', `the query yields more than ${maxResultRows} points; group by fewer or lower-cardinality keys, or use a larger step`);
+      return rows;
+    };
     let series: Series[];
     const q = QUANTILES[agg];
     if (q !== undefined) {
-      series = quantileSeries(await store.query<CountsRow>(histogramCountsSql(labels), params), keys, q);
+      series = quantileSeries(await capped<CountsRow>(histogramCountsSql(labels)), keys, q);
     } else if (agg === 'rate') {
-      series = valueSeries(await store.query<ValueRow>(rateSql(labels), params), keys);
+      series = valueSeries(await capped<ValueRow>(rateSql(labels)), keys);
     } else if (isValueAgg(agg)) {
       const kind = metric.kind === 'gauge' ? 'gauge' : 'sum';
-      series = valueSeries(await store.query<ValueRow>(valueAggSql(kind, agg, labels), params), keys);
+      series = valueSeries(await capped<ValueRow>(valueAggSql(kind, agg, labels)), keys);
     } else {
       throw new Error(`unhandled aggregation ${agg}`);
     }

@@ -35,13 +35,13 @@ class MapKeys implements KeyResolver {
   }
 }
 
-export async function createApiFixture(): Promise<ApiFixture> {
+export async function createApiFixture(options: { maxMetricPoints?: number } = {}): Promise<ApiFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-api-test-'));
   const store = await createStore({ url: `chdb://${dir}` });
   // Long retention: TTL would otherwise hide rows the tests place in the past.
   await migrate(store, { traces: 3650, logs: 3650, metrics: 3650 });
   const app = Fastify({ logger: false });
-  await registerApi(app, { store, keys: new MapKeys() });
+  await registerApi(app, { store, keys: new MapKeys(), maxMetricPoints: options.maxMetricPoints });
   await app.ready();
   return {
     app,
