@@ -209,21 +209,26 @@ function sameBytes(buf: Uint8Array, at: number, expected: Uint8Array): boolean {
   return true;
 }
 
-/** ScopeSpans / ScopeLogs: counts field 2 (spans, log_records). */
-function scanScopeItems(r: WireReader, end: number): number {
-  let items = 0;
+/** Counts the occurrences of one length-delimited field (items), skipping the others. */
+function countField(r: WireReader, end: number, layout: Int8Array, field: number): number {
+  let count = 0;
   while (r.pos < end) {
-    const tag = nextTag(r, end, SCOPE_ENTRY);
+    const tag = nextTag(r, end, layout);
     const no = tag >>> 3;
-    if (no === 2) {
+    if (no === field) {
       const len = r.length(end);
       r.pos += len;
-      items++;
+      count++;
     } else {
       r.skip(tag & 7, no, end);
     }
   }
-  return items;
+  return count;
+}
+
+/** ScopeSpans / ScopeLogs: counts field 2 (spans, log_records). */
+function scanScopeItems(r: WireReader, end: number): number {
+  return countField(r, end, SCOPE_ENTRY, 2);
 }
 
 function scanScopeMetrics(r: WireReader, end: number): number {
@@ -258,20 +263,9 @@ function scanMetric(r: WireReader, end: number): number {
   return items;
 }
 
+/** A metric's data (Gauge, Sum, ...): counts field 1 (data_points). */
 function countDataPoints(r: WireReader, end: number, layout: Int8Array): number {
-  let points = 0;
-  while (r.pos < end) {
-    const tag = nextTag(r, end, layout);
-    const no = tag >>> 3;
-    if (no === 1) {
-      const len = r.length(end);
-      r.pos += len;
-      points++;
-    } else {
-      r.skip(tag & 7, no, end);
-    }
-  }
-  return points;
+  return countField(r, end, layout, 1);
 }
 
 function varintSize(n: number): number {

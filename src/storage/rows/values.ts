@@ -7,6 +7,8 @@
  * stays below 2^53), never through a float of the whole value and never through BigInt.
  */
 import { bytesToHex } from '../../otlp/index.ts';
+// One implementation of the 64-bit arithmetic, over uint32 halves, shared with the wire mappers.
+import { i64Text, nanosText as nanosOfHalves, u64Text } from './wire/numbers.ts';
 
 /** A 64-bit integer as protobufjs hands it out: a Long (from the `long` package) or a number. */
 export interface LongLike {
@@ -40,22 +42,6 @@ export function idToHex(bytes: Uint8Array | null | undefined): string {
 
 const TWO_32 = 4294967296;
 
-/**
- * Decimal text of the unsigned 64-bit value high·2^32 + low (both given as uint32).
- * 2^32 = 4294·10^6 + 967296, so the value is high·4294·10^6 + (high·967296 + low): both
- * terms stay below 2^53, and carrying the second's millions into the first gives the
- * digits exactly.
- */
-function u64Text(high: number, low: number): string {
-  if (high === 0) return String(low);
-  if (high < 0x200000) return String(high * TWO_32 + low); // below 2^53: exact as a number
-  const lowPart = high * 967296 + low;
-  const carry = Math.floor(lowPart / 1e6);
-  const top = high * 4294 + carry;
-  const rest = lowPart - carry * 1e6;
-  return String(top) + String(rest).padStart(6, '0');
-}
-
 /** Splits a non-negative integer number (possibly beyond 2^53) into uint32 halves. */
 function numberHigh(n: number): number {
   return Math.floor(n / TWO_32) >>> 0;
@@ -68,11 +54,7 @@ export function int64Text(v: Int64): string {
   if (typeof v === 'bigint' || typeof v === 'string') return String(v);
   const high = v.high | 0;
   const low = v.low >>> 0;
-  if (v.unsigned || high >= 0) return u64Text(high >>> 0, low);
-  // Two's complement negation of the 64-bit value; -2^63 maps to 2^63, which u64Text prints.
-  const negLow = (~low + 1) >>> 0;
-  const negHigh = (~high + (negLow === 0 ? 1 : 0)) >>> 0;
-  return '-' + u64Text(negHigh, negLow);
+  return v.unsigned ? u64Text(high >>> 0, low) : i64Text(high, low);
 }
 
 /** Decimal text of an unsigned 64-bit value (fixed64 / uint64 fields such as counts). */
@@ -91,8 +73,6 @@ export function int64Number(v: Int64): number {
 }
 
 /** Largest nanosecond time a DateTime64(9) holds (2262-04-11). */
-const MAX_NS_TEXT = '9223372036.854775807';
-const MAX_NS_HIGH = 0x7fffffff;
 
 /**
  * A nanosecond Unix time (fixed64) as DateTime64(9) input text: `ssssssssss.nnnnnnnnn`.
@@ -116,15 +96,7 @@ export function nanosText(v: Int64): string {
     high = Number(b >> 32n);
     low = Number(b & 0xffffffffn);
   }
-  if (high > MAX_NS_HIGH) return MAX_NS_TEXT;
-  // value = top·10^6 + rest (see u64Text); seconds = top div 1000, nanos = (top mod 1000)·10^6 + rest.
-  const lowPart = high * 967296 + low;
-  const carry = Math.floor(lowPart / 1e6);
-  const top = high * 4294 + carry;
-  const rest = lowPart - carry * 1e6;
-  const secs = Math.floor(top / 1000);
-  const nanos = (top - secs * 1000) * 1e6 + rest;
-  return String(secs).padStart(10, '0') + '.' + String(nanos).padStart(9, '0');
+  return nanosOfHalves(high, low);
 }
 
 /** end - start in nanoseconds as decimal text (UInt64), '0' when end is before start. */

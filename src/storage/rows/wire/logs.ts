@@ -5,14 +5,13 @@ import { Ranges, ValueBytes, feedValue, finishJson, isStringMember, startValue, 
 import { skipField } from './check.ts';
 import { WireCursor } from './cursor.ts';
 import { JsonBytes, fragment } from './json-bytes.ts';
-import { bytesOf, resourceColumnsBytes, scopeScratch, walkExport, type SignalRows } from './resource-scope.ts';
+import { bytesOf, resourceTextWithSchemaUrl, scopeScratch, walkExport, type SignalRows } from './resource-scope.ts';
 import { EXPORT_LOGS, LOG_RECORD, RESOURCE_LOGS, SCOPE_LOGS } from './specs.ts';
 import { checkUtf8, jsonQuote } from './text.ts';
 import type { TextRowSink } from './text-sink.ts';
 
 const SEVERITY_BANDS = ['"TRACE"', '"DEBUG"', '"INFO"', '"WARN"', '"ERROR"', '"FATAL"'].map(fragment);
 
-const F_RESOURCE_SCHEMA_URL = fragment(',"ResourceSchemaUrl":');
 const F_SCOPE_SCHEMA_URL = fragment(',"ScopeSchemaUrl":');
 const F_SCOPE_NAME = fragment(',"ScopeName":');
 const F_SCOPE_VERSION = fragment(',"ScopeVersion":');
@@ -36,12 +35,7 @@ const LOG_ROWS: SignalRows<JsonBytes, Buffer, Buffer> = {
   resourceX: RESOURCE_LOGS,
   scopeX: SCOPE_LOGS,
   keepsSchemaUrls: true,
-  resourceText(c, _head, attrs, schemaJson) {
-    const w = resourceColumnsBytes(c, attrs);
-    w.raw(F_RESOURCE_SCHEMA_URL);
-    w.utf8(schemaJson);
-    return bytesOf(w);
-  },
+  resourceText: resourceTextWithSchemaUrl,
   scopeText(c, resource, scope, schemaJson) {
     const w = scopeScratch(resource);
     w.raw(F_SCOPE_SCHEMA_URL);

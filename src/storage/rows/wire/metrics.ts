@@ -7,7 +7,7 @@ import { checkMessage, skipField } from './check.ts';
 import { WireCursor } from './cursor.ts';
 import { JsonBytes, fragment } from './json-bytes.ts';
 import { i64Number } from './numbers.ts';
-import { bytesOf, resourceColumnsBytes, scopeScratch, skipKnown, walkExport, type SignalRows } from './resource-scope.ts';
+import { bytesOf, resourceTextWithSchemaUrl, scopeScratch, skipKnown, walkExport, type SignalRows } from './resource-scope.ts';
 import {
   BUCKETS,
   EXEMPLAR,
@@ -41,7 +41,6 @@ interface Outputs {
 const pointAttrs = new Ranges();
 const subAttrs = new Ranges();
 
-const F_RESOURCE_SCHEMA_URL = fragment(',"ResourceSchemaUrl":');
 const F_SCOPE_NAME = fragment(',"ScopeName":');
 const F_SCOPE_VERSION = fragment(',"ScopeVersion":');
 const F_SCOPE_ATTRIBUTES = fragment(',"ScopeAttributes":');
@@ -61,12 +60,7 @@ const METRIC_ROWS: SignalRows<Outputs, Buffer, Buffer> = {
   resourceX: RESOURCE_METRICS,
   scopeX: SCOPE_METRICS,
   keepsSchemaUrls: true,
-  resourceText(c, _head, attrs, schemaJson) {
-    const w = resourceColumnsBytes(c, attrs);
-    w.raw(F_RESOURCE_SCHEMA_URL);
-    w.utf8(schemaJson);
-    return bytesOf(w);
-  },
+  resourceText: resourceTextWithSchemaUrl,
   scopeText(c, resource, scope, schemaJson) {
     const w = scopeScratch(resource);
     w.raw(F_SCOPE_NAME);

@@ -202,6 +202,16 @@ export function resourceColumnsBytes(c: WireCursor, attrs: Ranges): JsonBytes {
   return w;
 }
 
+const RESOURCE_SCHEMA_URL_COLUMN = fragment(',"ResourceSchemaUrl":');
+
+/** resourceText of the tables that keep the resource's schema URL (logs, metrics). */
+export function resourceTextWithSchemaUrl(c: WireCursor, _head: string, attrs: Ranges, schemaJson: string): Buffer {
+  const w = resourceColumnsBytes(c, attrs);
+  w.raw(RESOURCE_SCHEMA_URL_COLUMN);
+  w.utf8(schemaJson);
+  return bytesOf(w);
+}
+
 /** A copy of everything written to the writer (text shared by many rows outlives the scratch). */
 export function bytesOf(w: JsonBytes): Buffer {
   return Buffer.from(w.view());
