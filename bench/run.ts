@@ -4,8 +4,10 @@
  *      HTTP server receiving the same requests from the same load generator (the ceiling).
  *   2. End to end: the whole embedded stack, spans/s from the gateway into chDB.
  *   3. Component benchmarks: the routing scanner, the bus, the storage consumer.
+ *   4. Distributed: the gateway producing to Kafka beside kafka-producer-perf-test, and a
+ *      storage consumer draining Kafka into the store (bench/kafka.ts, a private broker).
  * BENCH_SECONDS (default 5) sets each load's duration, BENCH_RUNS (default 1) repeats each
- * pair and reports medians; BENCH_ONLY=gateway|e2e|components runs one section.
+ * pair and reports medians; BENCH_ONLY=gateway|e2e|components|kafka runs one section.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -169,3 +171,7 @@ console.log(`# OllyStack benchmarks (node ${process.version}, ${new Date().toISO
 if (!ONLY || ONLY === 'gateway') await gatewaySection();
 if (!ONLY || ONLY === 'e2e') await e2eSection();
 if (!ONLY || ONLY === 'components') await componentsSection();
+if (!ONLY || ONLY === 'kafka') {
+  console.log('\n## Distributed: Kafka');
+  await runScript('./kafka.ts');
+}

@@ -1,11 +1,11 @@
 /**
- * A server under test, in its own process: `node bench/server.ts noop|gateway|stack <dataDir>`.
+ * A server under test, in its own process: `node bench/server.ts noop|gateway|gateway-kafka|stack <dataDir>`.
  * Prints `READY <gatewayPort> <apiPort> <apiKey>`; on the IPC message 'stats' answers with its
  * peak RSS and CPU time; on 'stop' exits.
  */
 import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
-import { createEmbeddedBus, defaultTopicSpecs } from '../src/bus/index.ts';
+import { createEmbeddedBus, createKafkaBus, defaultTopicSpecs, type Bus } from '../src/bus/index.ts';
 import { configSchema } from '../src/config/index.ts';
 import { createHttpReceiver } from '../src/gateway/index.ts';
 import { createLogger, createRegistry } from '../src/selfobs/index.ts';
@@ -31,9 +31,13 @@ if (mode === 'noop') {
   const port = (server.address() as { port: number }).port;
   stop = () => new Promise((r) => server.close(() => r()));
   process.stdout.write(`READY ${port} 0 ${KEY}\n`);
-} else if (mode === 'gateway') {
-  const bus = await createEmbeddedBus({ dir: dataDir, defaultPartitions: 4 });
-  await bus.ensureTopics(defaultTopicSpecs(4));
+} else if (mode === 'gateway' || mode === 'gateway-kafka') {
+  // gateway-kafka: the same gateway producing to the broker in BENCH_KAFKA (32 partitions, as distributed mode).
+  const bus: Bus =
+    mode === 'gateway'
+      ? await createEmbeddedBus({ dir: dataDir, defaultPartitions: 4 })
+      : await createKafkaBus({ brokers: [process.env.BENCH_KAFKA!], replicationFactor: 1, compression: (process.env.BENCH_KAFKA_COMPRESSION ?? 'lz4') as 'lz4' | 'none' });
+  await bus.ensureTopics(defaultTopicSpecs(mode === 'gateway' ? 4 : 32));
   const keys = new StaticKeyResolver();
   keys.add(KEY, 'bench');
   const app = createHttpReceiver({ bus, keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 64 * 1024 * 1024 });

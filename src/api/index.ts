@@ -7,6 +7,7 @@
  *   GET /api/v1/traces            trace search
  *   GET /api/v1/logs              log search
  *   GET /api/v1/metrics/query     time series of a metric
+ *   GET /api/v1/usage             metered events and bytes per hour and signal
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Store } from '../storage/index.ts';
@@ -18,6 +19,7 @@ import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerServicesRoute } from './routes/services.ts';
 import { registerTraceSearchRoute } from './routes/trace-search.ts';
 import { registerTraceRoute } from './routes/trace.ts';
+import { registerUsageRoute } from './routes/usage.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -49,5 +51,6 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     registerTraceSearchRoute(api, deps.store);
     registerLogsRoute(api, deps.store);
     registerMetricsRoute(api, deps.store, deps.maxMetricPoints);
+    registerUsageRoute(api, deps.store);
   });
 }

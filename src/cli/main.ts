@@ -2,6 +2,8 @@ import './threadpool.ts';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { CliError } from './errors.ts';
+import { registerKeysCommand } from './keys.ts';
+import type { ComponentName } from '../stack/index.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
 const program = new Command();
@@ -20,6 +22,40 @@ program
   // Commands load their components only when run, so --help stays instant.
   .action(async (options) => (await import('./up.ts')).runUp(options));
 
+const components: Array<[ComponentName, string, string | null]> = [
+  ['gateway', 'run the ingestion gateway: OTLP/HTTP in, to the bus (Kafka in distributed mode)', '--port <port>'],
+  ['storage', 'run a storage consumer: bus to store in micro-batches; any number share the partitions', null],
+  ['metering', 'run a usage metering consumer: events and bytes per tenant, signal and hour', null],
+  ['api', 'run the query API server', '--port <port>'],
+];
+for (const [name, description, portFlag] of components) {
+  const cmd = program
+    .command(name)
+    .description(description)
+    .option('-c, --config <file>', 'YAML configuration file (default: $OLLYSTACK_CONFIG)')
+    .option('-d, --data-dir <dir>', 'data folder (embedded bus, chDB, generated key)')
+    .option('--bus <url>', "bus: 'embedded' or kafka://host:port[,host:port...] (config bus.url)")
+    .option('--store <url>', 'store: chdb://<folder> or http(s)://user:password@host:8123/database (config store.url)')
+    .option('--redis <url>', 'shared state: redis://host:port (config redis.url)');
+  if (portFlag) cmd.option(portFlag, `listen port (config ${name === 'gateway' ? 'gateway.httpPort' : 'api.port'})`);
+  if (name !== 'api') cmd.option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (config ops.port, default 9464)');
+  cmd.action(async (options) => (await import('./component.ts')).runComponentCommand(name, options));
+}
+
+program
+  .command('replay')
+  .description("rewind a stopped consumer group on a topic to a time or offset and consume again (no duplicates in the store)")
+  .requiredOption('--topic <topic>', 'traces, logs or metrics')
+  .requiredOption('--group <group>', 'consumer group to rewind (storage)')
+  .option('--from <time>', 'start at the first record at or after this time (ISO 8601, e.g. 2026-11-20T00:00:00Z)')
+  .option('--offset <n>', 'start at this offset in every partition (instead of --from)')
+  .option('--to <time>', 'stop after this time (default: the end of the topic when the replay starts)')
+  .option('-c, --config <file>', 'YAML configuration file (default: $OLLYSTACK_CONFIG)')
+  .option('-d, --data-dir <dir>', 'data folder (embedded bus and chDB)')
+  .option('--bus <url>', "bus: 'embedded' or kafka://host:port[,...]")
+  .option('--store <url>', 'store URL')
+  .action(async (options) => (await import('./replay.ts')).runReplayCommand(options));
+
 program
   .command('demo')
   .description('send realistic synthetic traces, logs and metrics of a small shop to a running stack')
@@ -29,6 +65,8 @@ program
   .option('--rate <tracesPerSecond>', 'traces per second', '20')
   .option('-c, --config <file>', 'configuration file, to find the data folder and key')
   .action(async (options) => (await import('./demo.ts')).runDemoCommand(options));
+
+registerKeysCommand(program);
 
 try {
   await program.parseAsync(process.argv);

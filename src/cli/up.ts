@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from '../config/index.ts';
 import { startEmbeddedStack } from '../stack/index.ts';
+import { stopOnSignals } from './signals.ts';
 
 export interface UpOptions {
   config?: string;
@@ -25,25 +26,5 @@ export async function runUp(options: UpOptions): Promise<void> {
     ].join('\n') + '\n',
   );
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) {
-      stack.logger.warn('second signal: exiting without a clean stop');
-      process.exit(1);
-    }
-    stopping = true;
-    stack.logger.info({ signal }, 'stopping');
-    stack.stop().then(
-      () => {
-        stack.logger.info('stopped');
-        process.exit(0);
-      },
-      (err) => {
-        stack.logger.error({ err }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  stopOnSignals(stack.stop, stack.logger);
 }

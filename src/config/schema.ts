@@ -39,17 +39,53 @@ export const configSchema = z
       .object({ host: z.string().default('0.0.0.0'), port: port.default(8080) })
       .strict()
       .default({ host: '0.0.0.0', port: 8080 }),
-    bus: z
+    ops: z
       .object({
-        /** Partitions per topic: the unit of ordering and of consumer parallelism. */
-        partitions: z.number().int().min(1).max(1024).default(4),
+        host: z.string().default('0.0.0.0'),
+        /** Self-metrics and health checks of a single-component process (gateway, storage, metering). */
+        port: port.default(9464),
       })
       .strict()
-      .default({ partitions: 4 }),
+      .default({ host: '0.0.0.0', port: 9464 }),
+    bus: z
+      .object({
+        /**
+         * `embedded` (the durable log in the data folder) or `kafka://host:port[,host:port...]`.
+         */
+        url: z
+          .string()
+          .regex(/^(embedded|kafka:\/\/[^\s/,]+(,[^\s/,]+)*\/?)$/, "expected 'embedded' or kafka://host:port[,host:port...]")
+          .default('embedded'),
+        /** Partitions per topic: the unit of ordering and of consumer parallelism. Default 4 embedded, 32 on Kafka. */
+        partitions: z.number().int().min(1).max(1024).optional(),
+        /** Kafka topic replication factor; capped at the broker count, with a warning. */
+        replicationFactor: z.number().int().min(1).max(16).default(3),
+        /** Kafka batch compression. */
+        compression: z.enum(['lz4', 'zstd', 'none']).default('lz4'),
+      })
+      .strict()
+      .default({ url: 'embedded', replicationFactor: 3, compression: 'lz4' }),
+    redis: z
+      .object({
+        /** redis://[user:password@]host:port[/db]: shared state (API keys) in distributed mode; unset = in process. */
+        url: z
+          .string()
+          .regex(/^rediss?:\/\/\S+$/, 'expected redis://host:port or rediss://host:port')
+          .optional(),
+        /** Prefix of every key OllyStack writes, so several installations can share one Redis. */
+        keyPrefix: z.string().min(1).max(64).default('ollystack:'),
+      })
+      .strict()
+      .default({ keyPrefix: 'ollystack:' }),
     store: z
       .object({
         /** chdb://<folder> (in process; default: <dataDir>/chdb) or http(s)://user:pass@host:8123/db. */
         url: z.string().optional(),
+        /** ClickHouse cluster name: tables become ReplicatedMergeTree ON CLUSTER behind Distributed tables. */
+        cluster: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and _ (a ClickHouse identifier)')
+          .optional(),
         retentionDays: z
           .object({ traces: days.default(30), logs: days.default(30), metrics: days.default(90) })
           .strict()

@@ -17,3 +17,7 @@ export interface UsageRow {
 export interface UsageReader {
   usage(tenant: TenantId, fromMs: number, toMs: number): Promise<UsageRow[]>;
 }
+
+export { createMeteringConsumer, METERING_GROUP, type MeteringConsumer, type MeteringConsumerOptions, type MeteringLogger } from './consumer.ts';
+export { createUsageReader } from './reader.ts';
+export { ensureUsageTable, usageTableSpec, USAGE_TABLE, type UsageTableRow } from './schema.ts';

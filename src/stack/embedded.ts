@@ -1,17 +1,10 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { FastifyInstance } from 'fastify';
-import { registerApi } from '../api/index.ts';
-import { createEmbeddedBus, defaultTopicSpecs, registerLagMetric, type Bus } from '../bus/index.ts';
+import { resolve } from 'node:path';
 import type { Config } from '../config/index.ts';
-import { createHttpReceiver } from '../gateway/index.ts';
-import { createHttpServer, createLogger, createRegistry, registerOpsRoutes, type Logger } from '../selfobs/index.ts';
-import { createStorageConsumer, createStore, migrate, type Store } from '../storage/index.ts';
-import { SIGNALS } from '../telemetry/index.ts';
-import { DEFAULT_TENANT, StaticKeyResolver, defaultApiKey } from '../tenancy/index.ts';
-
-/** The storage consumer's group on the bus (its default). */
-const STORAGE_GROUP = 'storage';
+import { createLogger, createRegistry, type Logger } from '../selfobs/index.ts';
+import { openBus, openStore, storeUrl } from './backends.ts';
+import { METERING_GROUP, STORAGE_GROUP, registerGroupLag, startApi, startGateway, startMetering, startStorage, type Running } from './components.ts';
+import { openKeys } from './keys.ts';
 
 export interface RunningStack {
   dataDir: string;
@@ -30,19 +23,14 @@ export interface StartOptions {
 
 /**
  * Every component in one process: the embedded bus in place of Kafka, chDB in place of a
- * ClickHouse server, in-process state in place of Redis. The same components run as separate
- * processes on the real engines in distributed mode.
+ * ClickHouse server, in-process state in place of Redis. The same start functions run one
+ * component per process in distributed mode (process.ts).
  */
 export async function startEmbeddedStack(config: Config, options: StartOptions = {}): Promise<RunningStack> {
   const logger = options.logger ?? createLogger(config.log.level);
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const registry = createRegistry();
-
-  const keys = new StaticKeyResolver();
-  const { key: apiKey, generated } = defaultApiKey(dataDir, config.apiKey);
-  keys.add(apiKey, DEFAULT_TENANT);
-  for (const tenant of config.tenants) for (const k of tenant.apiKeys) keys.add(k, tenant.id);
 
   const cleanups: Array<() => Promise<void>> = [];
   const stop = async () => {
@@ -55,48 +43,34 @@ export async function startEmbeddedStack(config: Config, options: StartOptions =
       }
     }
   };
+  const started = (running: Running) => {
+    cleanups.push(() => running.close());
+    return running;
+  };
 
   try {
-    const bus: Bus = await createEmbeddedBus({ dir: join(dataDir, 'bus'), defaultPartitions: config.bus.partitions, logger: logger.child({ component: 'bus' }) });
+    const keys = await openKeys(config, logger);
+    cleanups.push(() => keys.close());
+    const bus = await openBus(config, logger, 'ollystack');
     cleanups.push(() => bus.close());
-    await bus.ensureTopics(defaultTopicSpecs(config.bus.partitions));
-
-    const storeUrl = config.store.url ?? `chdb://${join(dataDir, 'chdb')}`;
-    const store: Store = await createStore({ url: storeUrl });
+    const store = await openStore(config, logger);
     cleanups.push(() => store.close());
-    await migrate(store, config.store.retentionDays, logger.child({ component: 'migrate' }));
 
-    const consumer = createStorageConsumer({
-      bus,
-      store,
-      groupId: STORAGE_GROUP,
-      batchMaxRows: config.storage.batchMaxRows,
-      batchMaxMs: config.storage.batchMaxMs,
-      logger: logger.child({ component: 'storage' }),
-      registry,
-    });
-    consumer.start();
-    cleanups.push(() => consumer.stop());
-    registerLagMetric(registry, bus, [{ groupId: STORAGE_GROUP, topics: [...SIGNALS] }]);
-
-    const gateway = createHttpReceiver({ bus, keys, logger, registry, maxRequestBytes: config.gateway.maxRequestBytes });
-    await gateway.listen({ host: config.gateway.host, port: config.gateway.httpPort });
-    // Stop taking data first, so nothing is accepted that the bus will not see.
-    cleanups.push(() => gateway.close());
-
-    const api: FastifyInstance = createHttpServer(logger, 'api');
-    await registerApi(api, { store, keys });
-    registerOpsRoutes(api, { registry, ready: () => store.ping() });
-    await api.listen({ host: config.api.host, port: config.api.port });
-    cleanups.push(() => api.close());
+    const deps = { config, bus, store, keys: keys.resolver, logger, registry };
+    started(startStorage(deps));
+    started(await startMetering(deps));
+    registerGroupLag(deps, [STORAGE_GROUP, METERING_GROUP]);
+    // Stop taking data first (last started, first stopped), so nothing is accepted that the bus will not see.
+    const gateway = started(await startGateway(deps));
+    const api = started(await startApi(deps));
 
     return {
       dataDir,
-      apiKey,
-      apiKeyGenerated: generated,
-      gatewayUrl: urlOf(gateway, config.gateway.host),
-      apiUrl: urlOf(api, config.api.host),
-      storeUrl,
+      apiKey: keys.defaultKey.key,
+      apiKeyGenerated: keys.defaultKey.generated,
+      gatewayUrl: gateway.url!,
+      apiUrl: api.url!,
+      storeUrl: storeUrl(config),
       logger,
       stop,
     };
@@ -104,11 +78,4 @@ export async function startEmbeddedStack(config: Config, options: StartOptions =
     await stop();
     throw err;
   }
-}
-
-function urlOf(app: FastifyInstance, host: string): string {
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${shown}:${port}`;
 }

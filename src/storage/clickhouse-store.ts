@@ -3,7 +3,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
-import type { InsertOptions, QueryParams, Store } from './store.ts';
+import { checkServerVersion } from './server-version.ts';
+import { RAW_FORMATS, type InsertOptions, type QueryParams, type RawFormat, type Store } from './store.ts';
 
 /** Settings on every query: 64-bit integers as JSON strings so nanosecond times keep their precision. */
 const QUERY_SETTINGS = { output_format_json_quote_64bit_integers: 1 } as const;
@@ -71,12 +72,14 @@ class ClickHouseStore implements Store {
     });
   }
 
-  async insertRaw(table: string, format: 'JSONEachRow', body: string | Buffer, options: InsertOptions = {}): Promise<void> {
+  async insertRaw(table: string, format: RawFormat, body: string | Buffer, options: InsertOptions = {}): Promise<void> {
     if (!TABLE_NAME.test(table)) throw new Error(`insertRaw: table must match ${TABLE_NAME}, got ${JSON.stringify(table)}`);
-    if (format !== 'JSONEachRow') throw new Error(`insertRaw: format must be JSONEachRow, got ${JSON.stringify(format)}`);
+    if (!RAW_FORMATS.includes(format)) throw new Error(`insertRaw: format must be one of ${RAW_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
     if (body.length === 0) return;
     if (this.#chdbFiles !== null) {
-      const file = join(this.#chdbFiles.dir, `${randomUUID()}.jsonl`);
+      // Native blocks need no parsing (chDB reads them at millions of rows/s); they take the
+      // same file path so both formats share one insert and one dedup-token behaviour.
+      const file = join(this.#chdbFiles.dir, `${randomUUID()}.${format === 'Native' ? 'native' : 'jsonl'}`);
       await writeFile(file, body);
       try {
         // Always set, even to '' (see insert).
@@ -137,6 +140,9 @@ export async function createStore(options: StoreOptions): Promise<Store> {
   if (httpUrl.protocol !== 'http:' && httpUrl.protocol !== 'https:') {
     throw new Error(`store.url: expected chdb://, clickhouse://, http:// or https://, got ${httpUrl.protocol}//`);
   }
+  // Refuses an unreachable server, or one too old for the schema, now and with the reason,
+  // rather than at the first migration or insert.
+  await checkServerVersion(httpUrl);
   const database = httpUrl.pathname.replace(/^\//, '') || 'default';
   const client = createClient({
     url: `${httpUrl.protocol}//${httpUrl.host}`,

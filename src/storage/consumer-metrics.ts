@@ -7,6 +7,8 @@ export interface ConsumerMetrics {
   insertDuration(table: string, seconds: number): void;
   insertError(table: string): void;
   recordDropped(reason: 'decode' | 'tenant' | 'topic'): void;
+  /** A record the ingest ledger says is stored already (a replay, a takeover). */
+  recordSkipped(): void;
 }
 
 const NOOP: ConsumerMetrics = {
@@ -15,6 +17,7 @@ const NOOP: ConsumerMetrics = {
   insertDuration() {},
   insertError() {},
   recordDropped() {},
+  recordSkipped() {},
 };
 
 /** Reuses a metric already registered under the name (several consumers may share a registry). */
@@ -38,7 +41,9 @@ export function createConsumerMetrics(registry?: Registry): ConsumerMetrics {
   const duration = histogram(registry, 'ollystack_storage_insert_duration_seconds', 'Duration of one table insert', ['table'], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
   const errors = counter(registry, 'ollystack_storage_insert_errors_total', 'Failed inserts (each is retried)', ['table']);
   const dropped = counter(registry, 'ollystack_storage_records_dropped_total', 'Bus records skipped, per reason', ['reason']);
+  const skipped = counter(registry, 'ollystack_storage_records_already_stored_total', 'Bus records skipped because the ingest ledger says they are stored (replays, takeovers)', []);
   return {
+    recordSkipped: () => skipped.inc(),
     rowsWritten: (table, n) => rows.inc({ table }, n),
     batch: (topic, n) => {
       batches.inc({ topic });

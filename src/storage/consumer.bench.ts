@@ -1,30 +1,39 @@
 /**
- * Storage throughput, traces: rows/s of
- *   1. decode + row mapping alone,
- *   2. decode + mapping + insert into chDB (what the consumer does per batch),
- *   3. chDB inserting the same rows from a pre-serialized JSONEachRow buffer (the engine's ceiling).
- *   4. the wire mapper (bytes -> JSONEachRow text, no protobufjs objects) alone and with insertRaw,
- * and prints a summary table of all figures.
- * Run: npx node src/storage/consumer.bench.ts [spansPerRequest=500] [requests=100]
+ * Storage throughput, traces: rows/s of the Native path beside the JSONEachRow path, in the
+ * same run, each figure the median of RUNS runs:
+ *   1. mapping alone: OTLP bytes -> Native blocks / JSONEachRow text (and the object mapper);
+ *   2. chDB inserting bodies encoded beforehand (the engine's share alone);
+ *   3. mapping + insert, one batch after the other;
+ *   4. the whole storage consumer: embedded bus -> consumer -> chDB, start to all committed
+ *      (mapping the next batch overlaps inserting this one).
+ * Run: npx node src/storage/consumer.bench.ts [spansPerRequest=500] [requests=100] [runs=3]
+ * (BENCH_RUNS sets the runs too). The machine may be shared: compare the two paths' ratios.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createEmbeddedBus, HEADER_TENANT } from '../bus/index.ts';
 import { opentelemetry } from '../otlp/index.ts';
+import { spanRequest } from '../../bench/payloads.ts';
 import { createStore } from './clickhouse-store.ts';
+import { createStorageConsumer } from './consumer.ts';
 import { migrate } from './migrate.ts';
+import { NATIVE_MAPPERS, NativeRowSink } from './rows/native/index.ts';
 import { RowSink } from './rows/sink.ts';
 import { appendTraceRecord } from './rows/traces.ts';
 import { TextRowSink, WIRE_MAPPERS } from './rows/wire/index.ts';
-import { spanRequest } from '../../bench/payloads.ts';
-import { TRACES_TABLE } from './schema.ts';
+import { LOGS_TABLE, METRIC_TABLES, MIGRATIONS_TABLE, TRACES_TABLE } from './schema.ts';
+import type { RawFormat, Store } from './store.ts';
 
 const Req = opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 const spansPerRequest = Number(process.argv[2] ?? 500);
 const requests = Number(process.argv[3] ?? 100);
-const summary: Array<[string, string]> = [];
+const RUNS = Number(process.argv[4] ?? process.env.BENCH_RUNS ?? 3);
+const BATCHES = [10_000, 50_000];
+/** The whole-consumer runs read this many times the requests, so several batches flow through. */
+const CONSUMER_ROUNDS = 4;
 
-function realisticRequest(seed: number): Uint8Array {
+function realisticRequest(seed: number): Buffer {
   const nowMs = Date.now();
   const spans = [];
   for (let i = 0; i < spansPerRequest; i++) {
@@ -59,126 +68,166 @@ function realisticRequest(seed: number): Uint8Array {
       events: i % 10 === 0 ? [{ timeUnixNano: startNs, name: 'exception', attributes: [{ key: 'exception.type', value: { stringValue: 'TimeoutError' } }] }] : [],
     });
   }
-  return Req.encode(
-    Req.fromObject({
-      resourceSpans: [
-        {
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'host.name', value: { stringValue: 'node-7' } }, { key: 'k8s.pod.name', value: { stringValue: 'checkout-5d9f' } }] },
-          scopeSpans: [{ scope: { name: '@opentelemetry/instrumentation-http', version: '0.50.0' }, spans }],
-        },
-      ],
-    }),
-  ).finish();
+  return Buffer.from(
+    Req.encode(
+      Req.fromObject({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'checkout' } }, { key: 'host.name', value: { stringValue: 'node-7' } }, { key: 'k8s.pod.name', value: { stringValue: 'checkout-5d9f' } }] },
+            scopeSpans: [{ scope: { name: '@opentelemetry/instrumentation-http', version: '0.50.0' }, spans }],
+          },
+        ],
+      }),
+    ).finish(),
+  );
 }
 
-const payloads = Array.from({ length: requests }, (_, i) => realisticRequest(i));
+const realistic = Array.from({ length: requests }, (_, i) => realisticRequest(i));
+const sdk = Array.from({ length: requests }, (_, i) => Buffer.from(spanRequest(spansPerRequest, i + 1)));
 const totalRows = spansPerRequest * requests;
-const rate = (rows: number, ms: number) => Math.round((rows / ms) * 1000).toLocaleString('en-US');
 
-function mapAll(): RowSink {
-  const sink = new RowSink();
-  for (const p of payloads) appendTraceRecord(p, 'bench', sink);
-  return sink;
+/** name -> rows/s of each run. */
+const results = new Map<string, number[]>();
+/** The current run; run -1 warms up (the JIT, the engine's caches) and is not recorded. */
+let run = -1;
+
+function record(name: string, rows: number, ms: number): void {
+  if (run < 0) return;
+  const list = results.get(name) ?? [];
+  list.push((rows / ms) * 1000);
+  results.set(name, list);
 }
 
-// 1. mapping alone (warm up first so the JIT has settled).
-for (let i = 0; i < 3; i++) mapAll();
-let t0 = performance.now();
-const rounds = 5;
-for (let i = 0; i < rounds; i++) mapAll();
-const mapMs = (performance.now() - t0) / rounds;
-console.log(`decode + map:              ${rate(totalRows, mapMs)} rows/s  (${totalRows} rows in ${mapMs.toFixed(1)} ms)`);
-summary.push(['object mapper (decode + map)', rate(totalRows, mapMs)]);
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
 
-// 4a. the wire mapper alone, on bench/payloads.ts requests (~10 attributes per span) and on this file's.
-const sdkPayloads = Array.from({ length: requests }, (_, i) => Buffer.from(spanRequest(spansPerRequest, i + 1)));
-for (const [name, list] of [['bench/payloads.ts', sdkPayloads], ['realisticRequest', payloads.map((p) => Buffer.from(p))]] as const) {
-  const wireAll = () => {
-    const sink = new TextRowSink();
-    for (const p of list) WIRE_MAPPERS.traces(p, 'bench', sink);
-    return sink;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+type Format = RawFormat;
+const FORMATS: Format[] = ['JSONEachRow', 'Native'];
+
+/** Maps the payloads into one sink of the format (what one batch holds); returns its [table, body, rows] entries. */
+function mapAll(format: Format, list: Buffer[], tenant = 'bench'): Array<[string, Buffer, number]> {
+  const sink = format === 'Native' ? new NativeRowSink() : new TextRowSink();
+  const mapper = format === 'Native' ? NATIVE_MAPPERS.traces : WIRE_MAPPERS.traces;
+  for (const p of list) mapper(p, tenant, sink as never);
+  return sink.entries();
+}
+
+function benchMapping(): void {
+  const objectAll = () => {
+    const sink = new RowSink();
+    for (const p of realistic) appendTraceRecord(p, 'bench', sink);
   };
-  for (let i = 0; i < 3; i++) wireAll().entries();
-  let wireMs = 0;
-  let joinMs = 0;
-  for (let i = 0; i < rounds; i++) {
-    const w0 = performance.now();
-    const sink = wireAll();
-    const w1 = performance.now();
-    sink.entries();
-    wireMs += w1 - w0;
-    joinMs += performance.now() - w1;
+  objectAll();
+  let t0 = performance.now();
+  for (let i = 0; i < 3; i++) objectAll();
+  record('map: object mapper (realisticRequest)', 3 * totalRows, performance.now() - t0);
+  for (const [name, list] of [
+    ['bench/payloads.ts', sdk],
+    ['realisticRequest', realistic],
+  ] as const) {
+    for (const format of FORMATS) {
+      for (let i = 0; i < 3; i++) mapAll(format, list);
+      t0 = performance.now();
+      for (let i = 0; i < 5; i++) mapAll(format, list);
+      record(`map: ${format} (${name})`, 5 * totalRows, performance.now() - t0);
+    }
   }
-  const n = list.length * spansPerRequest * rounds;
-  console.log(`wire map (${name}):  ${rate(n, wireMs)} rows/s, with the join of lines ${rate(n, wireMs + joinMs)} rows/s`);
-  summary.push([`wire mapper alone (${name})`, rate(n, wireMs)]);
-  summary.push([`wire mapper + join (${name})`, rate(n, wireMs + joinMs)]);
 }
 
-const rows = mapAll().rows(TRACES_TABLE);
-t0 = performance.now();
-let json = '';
-for (const r of rows) json += JSON.stringify(r) + '\n';
-const jsonMs = performance.now() - t0;
-console.log(`JSON.stringify rows:       ${rate(totalRows, jsonMs)} rows/s  (${(json.length / 1e6).toFixed(1)} MB)`);
+/** Drops and re-creates the tables: each measured insert starts on empty tables with no deduplication history. */
+async function resetTables(store: Store): Promise<void> {
+  for (const table of [TRACES_TABLE, LOGS_TABLE, ...Object.values(METRIC_TABLES), MIGRATIONS_TABLE]) await store.command(`DROP TABLE IF EXISTS ${table}`);
+  await migrate(store, { traces: 7, logs: 7, metrics: 7 });
+}
+
+async function benchInserts(store: Store): Promise<void> {
+  for (const batch of BATCHES) {
+    const perBatch = Math.max(1, Math.round(batch / spansPerRequest));
+    for (const format of FORMATS) {
+      // 2. inserts alone, of bodies encoded beforehand.
+      const bodies: Array<Array<[string, Buffer, number]>> = [];
+      for (let i = 0; i < realistic.length; i += perBatch) bodies.push(mapAll(format, realistic.slice(i, i + perBatch)));
+      await resetTables(store);
+      let t0 = performance.now();
+      let written = 0;
+      for (let b = 0; b < bodies.length; b++) {
+        for (const [table, body, rows] of bodies[b]) {
+          await store.insertRaw!(table, format, body, { dedupToken: `insert:${run}:${b}` });
+          written += rows;
+        }
+      }
+      record(`insert alone: ${format} (batch ${batch})`, written, performance.now() - t0);
+      // 3. mapping + insert, one batch after the other.
+      await resetTables(store);
+      t0 = performance.now();
+      written = 0;
+      for (let i = 0; i < realistic.length; i += perBatch) {
+        for (const [table, body, rows] of mapAll(format, realistic.slice(i, i + perBatch))) {
+          await store.insertRaw!(table, format, body, { dedupToken: `map-insert:${run}:${i}` });
+          written += rows;
+        }
+      }
+      record(`map + insert: ${format} (batch ${batch})`, written, performance.now() - t0);
+    }
+  }
+}
+
+/** 4. The whole consumer over an embedded bus holding CONSUMER_ROUNDS x the requests. */
+async function benchConsumer(store: Store, dir: string, format: Format): Promise<void> {
+  await resetTables(store);
+  const bus = await createEmbeddedBus({ dir: path.join(dir, `bus-${run}-${format}`) });
+  try {
+    await bus.ensureTopics([{ name: 'traces', partitions: 1, retentionMs: 86_400_000 }]);
+    for (let r = 0; r < CONSUMER_ROUNDS; r++) {
+      await bus.produce('traces', realistic.map((value, i) => ({ key: Buffer.from(`k${i}`), value, headers: { [HEADER_TENANT]: 'bench' } })));
+    }
+    const consumer = createStorageConsumer({ bus, store, groupId: 'bench', topics: ['traces'], insertFormat: format });
+    const t0 = performance.now();
+    consumer.start();
+    try {
+      for (;;) {
+        const [lag] = await bus.lag('bench', 'traces');
+        if (lag && lag.lag === 0) break;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      record(`whole consumer: ${format} (batch 50000)`, CONSUMER_ROUNDS * totalRows, performance.now() - t0);
+    } finally {
+      await consumer.stop();
+    }
+  } finally {
+    await bus.close();
+  }
+}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-bench-'));
-const store = await createStore({ url: `chdb://${dir}` });
+const store = await createStore({ url: `chdb://${path.join(dir, 'chdb')}` });
 try {
-  await migrate(store, { traces: 7, logs: 7, metrics: 7 });
-  // 2. mapping + insert, per batch size.
-  for (const batch of [10_000, 50_000]) {
-    const requestsPerBatch = Math.max(1, Math.round(batch / spansPerRequest));
-    t0 = performance.now();
-    let written = 0;
-    for (let i = 0; i < payloads.length; i += requestsPerBatch) {
-      const sink = new RowSink();
-      for (const p of payloads.slice(i, i + requestsPerBatch)) appendTraceRecord(p, 'bench', sink);
-      for (const [table, list] of sink.entries()) {
-        await store.insert(table, list, { dedupToken: `bench:${batch}:${i}` });
-        written += list.length;
-      }
-    }
-    const ms = performance.now() - t0;
-    console.log(`decode + map + insert:     ${rate(written, ms)} rows/s  (batch ${batch} rows)`);
-    summary.push([`object mapper + insert (batch ${batch})`, rate(written, ms)]);
-  }
-  // 3. the engine's ceiling: the same rows, already serialized, through the same insert path
-  // (in chDB, a file the engine parses in parallel, as clickhouse-local would).
-  for (const batch of [10_000, 50_000]) {
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < rows.length; i += batch) {
-      let text = '';
-      for (const r of rows.slice(i, i + batch)) text += JSON.stringify(r) + '\n';
-      chunks.push(Buffer.from(text));
-    }
-    t0 = performance.now();
-    for (let i = 0; i < chunks.length; i++) await store.insertRaw!(TRACES_TABLE, 'JSONEachRow', chunks[i], { dedupToken: `bench-ceiling:${batch}:${i}` });
-    const ms = performance.now() - t0;
-    console.log(`chDB pre-serialized insert: ${rate(rows.length, ms)} rows/s  (batch ${batch} rows)`);
-    summary.push([`chDB ceiling, pre-serialized (batch ${batch})`, rate(rows.length, ms)]);
-  }
-  // 4b. wire mapper + insertRaw, per batch size (what the consumer now does per batch).
-  for (const batch of [10_000, 50_000]) {
-    const requestsPerBatch = Math.max(1, Math.round(batch / spansPerRequest));
-    t0 = performance.now();
-    let written = 0;
-    for (let i = 0; i < payloads.length; i += requestsPerBatch) {
-      const sink = new TextRowSink();
-      for (const p of payloads.slice(i, i + requestsPerBatch)) WIRE_MAPPERS.traces(p, 'bench-wire', sink);
-      for (const [table, body, count] of sink.entries()) {
-        await store.insertRaw!(table, 'JSONEachRow', body, { dedupToken: `bench-wire:${batch}:${i}` });
-        written += count;
-      }
-    }
-    const ms = performance.now() - t0;
-    console.log(`wire map + insertRaw:      ${rate(written, ms)} rows/s  (batch ${batch} rows)`);
-    summary.push([`wire mapper + insertRaw (batch ${batch})`, rate(written, ms)]);
+  for (run = -1; run < RUNS; run++) {
+    benchMapping();
+    await benchInserts(store);
+    // Alternate which format goes first, so neither always meets the other's background merges.
+    for (const format of run % 2 === 0 ? FORMATS : [...FORMATS].reverse()) await benchConsumer(store, dir, format);
+    process.stderr.write(run < 0 ? 'warm-up done\n' : `run ${run + 1}/${RUNS} done\n`);
   }
 } finally {
   await store.close();
+  // The engine's folder and its insert-files folder beside it are both inside dir.
   fs.rmSync(dir, { recursive: true, force: true });
 }
-console.log(`\ntraces, ${spansPerRequest} spans per request, ${requests} requests (rows/s, one core):`);
-const width = Math.max(...summary.map(([name]) => name.length));
-for (const [name, value] of summary) console.log(`  ${name.padEnd(width)}  ${value.padStart(10)}`);
+
+console.log(`\ntraces, ${spansPerRequest} spans per request, ${requests} requests (${totalRows} rows; the whole consumer ${CONSUMER_ROUNDS * totalRows}), rows/s, median of ${RUNS} run(s):`);
+const names = [...results.keys()];
+const width = Math.max(...names.map((n) => n.length));
+for (const name of names) {
+  const m = median(results.get(name)!);
+  let ratio = '';
+  if (name.includes('Native')) {
+    const json = results.get(name.replace('Native', 'JSONEachRow'));
+    if (json) ratio = `  ${(m / median(json)).toFixed(2)}x JSONEachRow`;
+  }
+  console.log(`  ${name.padEnd(width)}  ${fmt(m).padStart(10)}${ratio}`);
+}

@@ -1,7 +1,9 @@
 /** Storage: the ClickHouse store, its schema and migrations, row mapping, and the bus -> store consumer. */
 export { createStore, type StoreOptions } from './clickhouse-store.ts';
-export type { Store, InsertOptions, QueryParams } from './store.ts';
-export { migrate, type MigrateLogger, type MigrateResult } from './migrate.ts';
+export type { Store, InsertOptions, QueryParams, RawFormat } from './store.ts';
+export { migrate, type MigrateLogger, type MigrateOptions, type MigrateResult } from './migrate.ts';
+export { createTableStatements, checkClusterName, type DdlTarget, type TableSpec } from './cluster-ddl.ts';
+export { IngestLedger, CoveredRanges, LEDGER_TABLE } from './ledger.ts';
 export {
   MIGRATIONS,
   MIGRATIONS_TABLE,

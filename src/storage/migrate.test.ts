@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { createStore } from './clickhouse-store.ts';
 import { migrate } from './migrate.ts';
 import { LOGS_TABLE, METRIC_TABLES, MIGRATIONS, MIGRATIONS_TABLE, TRACES_TABLE, type Migration } from './schema.ts';
+import type { InsertOptions, Store } from './store.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-migrate-'));
 const store = await createStore({ url: `chdb://${dir}` });
@@ -53,17 +54,52 @@ test('concurrent runs with a new migration apply it and record it once', async (
     },
   };
   const all = [...MIGRATIONS, extra];
-  const [a, b] = await Promise.all([migrate(store, retention, undefined, all), migrate(store, retention, undefined, all)]);
+  const [a, b] = await Promise.all([migrate(store, retention, undefined, { migrations: all }), migrate(store, retention, undefined, { migrations: all })]);
   assert.ok(runs >= 1);
   assert.ok(a.applied.includes(1000) || b.applied.includes(1000));
   assert.equal(a.version, 1000);
   assert.ok((await tables()).includes('migrate_test_extra'));
   const rows = await store.query<{ c: string }>(`SELECT count() AS c FROM ${MIGRATIONS_TABLE} FINAL WHERE version = 1000`);
   assert.equal(Number(rows[0].c), 1);
-  const again = await migrate(store, retention, undefined, all);
+  const again = await migrate(store, retention, undefined, { migrations: all });
   assert.deepEqual(again.applied, []);
 });
 
 test('bad retention is rejected before anything runs', async () => {
   await assert.rejects(migrate(store, { traces: 0, logs: 3, metrics: 7 }), /retention/);
+});
+
+/** Records what migrate sends, as a cluster-connected server would receive it. */
+function recordingStore(): { server: Store; commands: string[]; inserts: Array<{ table: string; rows: unknown[]; options?: InsertOptions }> } {
+  const commands: string[] = [];
+  const inserts: Array<{ table: string; rows: unknown[]; options?: InsertOptions }> = [];
+  const server: Store = {
+    kind: 'clickhouse',
+    query: async <T>() => [] as T[],
+    command: async (sql) => void commands.push(sql),
+    insert: async (table, rows, options) => void inserts.push({ table, rows: [...rows], options }),
+    ping: async () => true,
+    close: async () => undefined,
+  };
+  return { server, commands, inserts };
+}
+
+test('with a cluster, every statement runs ON CLUSTER and the version is recorded with its token', async () => {
+  const { server, commands, inserts } = recordingStore();
+  const result = await migrate(server, retention, undefined, { cluster: 'prod' });
+  assert.deepEqual(result.applied, MIGRATIONS.map((m) => m.version));
+  assert.ok(commands[0].startsWith(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} ON CLUSTER 'prod' (`), commands[0]);
+  assert.deepEqual(commands.slice(1), MIGRATIONS.flatMap((m) => m.statements(retention, { cluster: 'prod' })));
+  for (const sql of commands) assert.match(sql, / ON CLUSTER 'prod' /);
+  assert.deepEqual(inserts, MIGRATIONS.map((m) => ({
+    table: MIGRATIONS_TABLE,
+    rows: [{ version: m.version, name: m.name }],
+    options: { dedupToken: `migration:${m.version}` },
+  })));
+});
+
+test('a bad cluster name is rejected before anything runs', async () => {
+  const { server, commands } = recordingStore();
+  await assert.rejects(migrate(server, retention, undefined, { cluster: "prod' SETTINGS x=1" }), /cluster: expected a ClickHouse cluster name/);
+  assert.deepEqual(commands, []);
 });

@@ -5,11 +5,16 @@
  * otel_metrics_*), so its users and its dashboards feel at home, with three changes:
  * - TenantId leads every sort key: each query is scoped to a tenant and reads only its rows;
  * - every table carries a TTL from configuration;
- * - MergeTree's non-replicated deduplication window is on, so a batch re-inserted with the
- *   same deduplication token after a crash is dropped (at-least-once in, exactly-once stored).
+ * - the insert deduplication window is on (non-replicated on one node, replicated on a
+ *   cluster), so a batch re-inserted with the same deduplication token after a crash is
+ *   dropped (at-least-once in, exactly-once stored).
  *
- * Never edit a migration that has shipped: add a new one.
+ * Tables are specs (cluster-ddl.ts renders them for one node or for a cluster), each with the
+ * sharding key it gets on a cluster. Never edit a migration that has shipped: add a new one
+ * (rendering a shipped one differently on one node counts as editing it).
  */
+import { ledgerTableSpec } from './ledger.ts';
+import { createTableStatements, type DdlTarget, type DedupWindowSetting, type TableSpec } from './cluster-ddl.ts';
 
 export interface RetentionDays {
   traces: number;
@@ -20,13 +25,16 @@ export interface RetentionDays {
 export interface Migration {
   version: number;
   name: string;
-  statements: (retention: RetentionDays) => string[];
+  /** The DDL of this migration for the target (one node, or ON CLUSTER), in order. */
+  statements: (retention: RetentionDays, target: DdlTarget) => string[];
 }
 
 /** Blocks remembered per table for insert deduplication. */
 export const DEDUP_WINDOW = 10000;
 
-const TABLE_SETTINGS = `index_granularity = 8192, non_replicated_deduplication_window = ${DEDUP_WINDOW}, ttl_only_drop_parts = 1`;
+function tableSettings(dedupWindow: DedupWindowSetting): string {
+  return `index_granularity = 8192, ${dedupWindow} = ${DEDUP_WINDOW}, ttl_only_drop_parts = 1`;
+}
 
 function days(n: number): number {
   if (!Number.isInteger(n) || n < 1 || n > 36500) throw new Error(`retention must be a whole number of days in 1..36500, got ${n}`);
@@ -59,15 +67,48 @@ const EXEMPLARS = `
     TraceId String
   ) CODEC(ZSTD(1)),`;
 
-function metricTable(name: string, columns: string, retention: number): string {
-  return `CREATE TABLE IF NOT EXISTS ${name} (${METRIC_COMMON}${columns}
+/**
+ * Sharding keys (used on a cluster only). Each is computed from the row's own columns, never
+ * rand(), so a batch re-sent after a crash splits over the shards exactly as the first time and
+ * each shard's deduplication token drops its repeat (see cluster-ddl.ts).
+ */
+const SHARDING = {
+  /**
+   * One trace on one shard: the trace view and the trace search's GROUP BY TraceId find every
+   * span of a trace together, so shards can aggregate whole traces themselves; a tenant's
+   * load still spreads over the shards trace by trace.
+   */
+  traces: 'cityHash64(TenantId, TraceId)',
+  /**
+   * Logs spread evenly. Not by TraceId like spans: many logs carry none, and hashing the empty
+   * id would pile every such log of a tenant onto one shard. The nanosecond timestamp varies
+   * from record to record, so even one busy service spreads over every shard.
+   */
+  logs: 'cityHash64(TenantId, ServiceName, Timestamp)',
+  /**
+   * One series on one shard: the hash reads only columns that are fixed within a series (the
+   * API's series window is ServiceName, ResourceAttributes, ScopeName, Attributes), so a
+   * series' points stay together in sort-key order (better compression, and per-shard
+   * differences of cumulative points when queries push them down), while one busy metric
+   * still spreads over the shards by its label sets. Keys and values are hashed as arrays,
+   * in the order the SDK exported them (stable within a series).
+   */
+  metrics: 'cityHash64(TenantId, ServiceName, MetricName, mapKeys(Attributes), mapValues(Attributes))',
+} as const;
+
+function metricTable(name: string, columns: string, retention: number): TableSpec {
+  return {
+    name,
+    body: `${METRIC_COMMON}${columns}
   INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
-  INDEX idx_attr_key mapKeys(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1
-) ENGINE = MergeTree
-PARTITION BY toDate(TimeUnix)
-ORDER BY (TenantId, ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))
-TTL toDateTime(TimeUnix) + toIntervalDay(${days(retention)})
-SETTINGS ${TABLE_SETTINGS}`;
+  INDEX idx_attr_key mapKeys(Attributes) TYPE bloom_filter(0.01) GRANULARITY 1`,
+    engine: 'MergeTree',
+    partitionBy: 'toDate(TimeUnix)',
+    orderBy: '(TenantId, ServiceName, MetricName, Attributes, toUnixTimestamp64Nano(TimeUnix))',
+    ttl: `toDateTime(TimeUnix) + toIntervalDay(${days(retention)})`,
+    settings: tableSettings,
+    placement: { kind: 'sharded', shardingKey: SHARDING.metrics },
+  };
 }
 
 export const METRIC_TABLES = {
@@ -82,12 +123,10 @@ export const TRACES_TABLE = 'otel_traces';
 export const LOGS_TABLE = 'otel_logs';
 export const MIGRATIONS_TABLE = 'ollystack_schema_migrations';
 
-export const MIGRATIONS: Migration[] = [
-  {
-    version: 1,
-    name: 'otel tables with tenant-leading sort keys',
-    statements: (r) => [
-      `CREATE TABLE IF NOT EXISTS ${TRACES_TABLE} (
+function tracesTable(retention: number): TableSpec {
+  return {
+    name: TRACES_TABLE,
+    body: `
   TenantId LowCardinality(String) CODEC(ZSTD(1)),
   Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
   TraceId String CODEC(ZSTD(1)),
@@ -118,13 +157,20 @@ export const MIGRATIONS: Migration[] = [
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_span_attr_key mapKeys(SpanAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
-  INDEX idx_duration Duration TYPE minmax GRANULARITY 1
-) ENGINE = MergeTree
-PARTITION BY toDate(Timestamp)
-ORDER BY (TenantId, ServiceName, SpanName, toDateTime(Timestamp))
-TTL toDateTime(Timestamp) + toIntervalDay(${days(r.traces)})
-SETTINGS ${TABLE_SETTINGS}`,
-      `CREATE TABLE IF NOT EXISTS ${LOGS_TABLE} (
+  INDEX idx_duration Duration TYPE minmax GRANULARITY 1`,
+    engine: 'MergeTree',
+    partitionBy: 'toDate(Timestamp)',
+    orderBy: '(TenantId, ServiceName, SpanName, toDateTime(Timestamp))',
+    ttl: `toDateTime(Timestamp) + toIntervalDay(${days(retention)})`,
+    settings: tableSettings,
+    placement: { kind: 'sharded', shardingKey: SHARDING.traces },
+  };
+}
+
+function logsTable(retention: number): TableSpec {
+  return {
+    name: LOGS_TABLE,
+    body: `
   TenantId LowCardinality(String) CODEC(ZSTD(1)),
   Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
   TimestampTime DateTime DEFAULT toDateTime(Timestamp),
@@ -146,21 +192,33 @@ SETTINGS ${TABLE_SETTINGS}`,
   INDEX idx_trace_id TraceId TYPE bloom_filter(0.001) GRANULARITY 1,
   INDEX idx_res_attr_key mapKeys(ResourceAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
   INDEX idx_log_attr_key mapKeys(LogAttributes) TYPE bloom_filter(0.01) GRANULARITY 1,
-  INDEX idx_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8
-) ENGINE = MergeTree
-PARTITION BY toDate(TimestampTime)
-ORDER BY (TenantId, ServiceName, TimestampTime, Timestamp)
-TTL TimestampTime + toIntervalDay(${days(r.logs)})
-SETTINGS ${TABLE_SETTINGS}`,
-      metricTable(METRIC_TABLES.gauge, `
+  INDEX idx_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8`,
+    engine: 'MergeTree',
+    partitionBy: 'toDate(TimestampTime)',
+    orderBy: '(TenantId, ServiceName, TimestampTime, Timestamp)',
+    ttl: `TimestampTime + toIntervalDay(${days(retention)})`,
+    settings: tableSettings,
+    placement: { kind: 'sharded', shardingKey: SHARDING.logs },
+  };
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'otel tables with tenant-leading sort keys',
+    statements: (r, target) =>
+      [
+        tracesTable(r.traces),
+        logsTable(r.logs),
+        metricTable(METRIC_TABLES.gauge, `
   Value Float64 CODEC(ZSTD(1)),
   Flags UInt32 CODEC(ZSTD(1)),${EXEMPLARS}`, r.metrics),
-      metricTable(METRIC_TABLES.sum, `
+        metricTable(METRIC_TABLES.sum, `
   Value Float64 CODEC(ZSTD(1)),
   Flags UInt32 CODEC(ZSTD(1)),${EXEMPLARS}
   AggregationTemporality Int32 CODEC(ZSTD(1)),
   IsMonotonic Bool CODEC(Delta, ZSTD(1)),`, r.metrics),
-      metricTable(METRIC_TABLES.histogram, `
+        metricTable(METRIC_TABLES.histogram, `
   Count UInt64 CODEC(Delta, ZSTD(1)),
   Sum Float64 CODEC(ZSTD(1)),
   BucketCounts Array(UInt64) CODEC(ZSTD(1)),
@@ -169,7 +227,7 @@ SETTINGS ${TABLE_SETTINGS}`,
   Min Float64 CODEC(ZSTD(1)),
   Max Float64 CODEC(ZSTD(1)),
   AggregationTemporality Int32 CODEC(ZSTD(1)),`, r.metrics),
-      metricTable(METRIC_TABLES.exponentialHistogram, `
+        metricTable(METRIC_TABLES.exponentialHistogram, `
   Count UInt64 CODEC(Delta, ZSTD(1)),
   Sum Float64 CODEC(ZSTD(1)),
   Scale Int32 CODEC(ZSTD(1)),
@@ -183,7 +241,7 @@ SETTINGS ${TABLE_SETTINGS}`,
   Min Float64 CODEC(ZSTD(1)),
   Max Float64 CODEC(ZSTD(1)),
   AggregationTemporality Int32 CODEC(ZSTD(1)),`, r.metrics),
-      metricTable(METRIC_TABLES.summary, `
+        metricTable(METRIC_TABLES.summary, `
   Count UInt64 CODEC(Delta, ZSTD(1)),
   Sum Float64 CODEC(ZSTD(1)),
   ValueAtQuantiles Nested(
@@ -191,6 +249,11 @@ SETTINGS ${TABLE_SETTINGS}`,
     Value Float64
   ) CODEC(ZSTD(1)),
   Flags UInt32 CODEC(ZSTD(1)),`, r.metrics),
-    ],
+      ].flatMap((spec) => createTableStatements(spec, target)),
+  },
+  {
+    version: 2,
+    name: 'ingest ledger: offset ranges written, so replays skip what is stored',
+    statements: (_r, target) => createTableStatements(ledgerTableSpec(), target),
   },
 ];

@@ -8,6 +8,10 @@
  */
 export type QueryParams = Record<string, unknown>;
 
+/** Formats insertRaw takes. */
+export type RawFormat = 'JSONEachRow' | 'Native';
+export const RAW_FORMATS: readonly RawFormat[] = ['JSONEachRow', 'Native'];
+
 export interface InsertOptions {
   /**
    * Deduplication token: ClickHouse drops an insert whose token it has already seen for the
@@ -25,10 +29,11 @@ export interface Store {
   /** Inserts rows (objects keyed by column name) into a table. */
   insert(table: string, rows: ReadonlyArray<Record<string, unknown>>, options?: InsertOptions): Promise<void>;
   /**
-   * Inserts a pre-serialized body (JSONEachRow: one JSON object per line, as text or UTF-8 bytes) into a table. Optional
-   * so test doubles written against the row-object API keep working; both real stores have it.
+   * Inserts a pre-serialized body into a table: JSONEachRow (one JSON object per line, as text
+   * or UTF-8 bytes) or Native (ClickHouse's columnar blocks, bytes). Optional so test doubles
+   * written against the row-object API keep working; both real stores have it.
    */
-  insertRaw?(table: string, format: 'JSONEachRow', body: string | Buffer, options?: InsertOptions): Promise<void>;
+  insertRaw?(table: string, format: RawFormat, body: string | Buffer, options?: InsertOptions): Promise<void>;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

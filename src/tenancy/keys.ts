@@ -1,14 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TenantId } from '../telemetry/signals.ts';
+import { generateApiKey, hashApiKey } from './key-material.ts';
 import type { KeyResolver } from './types.ts';
 
 export const DEFAULT_TENANT = 'default';
-
-function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
 
 /**
  * Resolves keys through their SHA-256 hashes: the table never holds a key in clear, and a
@@ -18,12 +14,12 @@ export class StaticKeyResolver implements KeyResolver {
   readonly #byHash = new Map<string, TenantId>();
 
   add(apiKey: string, tenant: TenantId): void {
-    this.#byHash.set(hashKey(apiKey), tenant);
+    this.#byHash.set(hashApiKey(apiKey), tenant);
   }
 
   resolve(apiKey: string): TenantId | null {
     if (!apiKey) return null;
-    return this.#byHash.get(hashKey(apiKey)) ?? null;
+    return this.#byHash.get(hashApiKey(apiKey)) ?? null;
   }
 }
 
@@ -49,7 +45,7 @@ export function defaultApiKey(dataDir: string, configured?: string): { key: stri
     if (key) return { key, generated: false };
   }
   mkdirSync(dataDir, { recursive: true });
-  const key = 'olly_' + randomBytes(24).toString('base64url');
+  const key = generateApiKey();
   writeFileSync(file + '.tmp', key + '\n', { mode: 0o600 });
   renameSync(file + '.tmp', file);
   return { key, generated: true };

@@ -13,7 +13,10 @@ import { CRASH_PARTITIONS, CRASH_RECORDS_PER_BATCH, CRASH_KEYS } from './crash-p
 const DAY_MS = 24 * 60 * 60 * 1000;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-busContractTests('embedded bus', (dir) => createEmbeddedBus({ dir }));
+busContractTests('embedded bus', (dir) => createEmbeddedBus({ dir }), {
+  // Segments of about one test record and a retention pass every 50 ms, so retention acts at once.
+  makeRetentionBus: (dir) => createEmbeddedBus({ dir, segmentBytes: 1024, retentionCheckIntervalMs: 50 }),
+});
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'bus-embedded-'));

@@ -1,0 +1,236 @@
+/**
+ * The distributed path on a private single-node Kafka (started from the project's jars):
+ *   1. Kafka's own kafka-producer-perf-test, records the size of a gateway record, acks=all,
+ *      idempotent: the broker's ceiling on this machine;
+ *   2. the gateway producing to Kafka (OTLP/HTTP traces, 500 spans per request, from the load
+ *      generator in another process), MB/s beside the ceiling;
+ *   3. Kafka to the store: rows/s of one storage consumer process draining a filled topic into
+ *      chDB, beside a consumer that only polls (the bus's read ceiling).
+ * Run: npx node bench/kafka.ts (BENCH_SECONDS sets the load duration; BENCH_RUNS repeats).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createKafkaBus, HEADER_ITEMS, HEADER_SIGNAL, HEADER_TENANT, type Bus } from '../src/bus/index.ts';
+import { decodeRequest, requestToJson } from '../src/otlp/index.ts';
+import { createRegistry } from '../src/selfobs/index.ts';
+import { createStorageConsumer, createStore, migrate, TRACES_TABLE } from '../src/storage/index.ts';
+import { spanRequest } from './payloads.ts';
+
+const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
+const services = here('../scripts/services');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const RUNS = Number(process.env.BENCH_RUNS ?? 1);
+const PORT = Number(process.env.BENCH_KAFKA_PORT ?? 19492);
+const BROKER = `127.0.0.1:${PORT}`;
+const PARTITIONS = 32;
+const SPANS = 500;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
+
+interface PerfResult {
+  recordsPerSec: number;
+  mbPerSec: number;
+  p50: number;
+  p99: number;
+}
+
+/** kafka-producer-perf-test's summary line: "N records sent, R records/sec (M MB/sec), ... P50 ms 50th, ... P99 ms 99th, ...". */
+function parsePerf(out: string): PerfResult {
+  const m = /records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\).*?(\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/.exec(out);
+  if (!m) throw new Error(`unexpected kafka-producer-perf-test output:\n${out}`);
+  return { recordsPerSec: Number(m[1]), mbPerSec: Number(m[2]), p50: Number(m[3]), p99: Number(m[4]) };
+}
+
+/**
+ * The perf tool's payloads: text lines, one per record, so they must be text; OTLP/JSON of
+ * the same spans cut to the protobuf record's size compresses about as telemetry does
+ * (the tool's default, random bytes, would not compress at all and flatter no one).
+ */
+function writePayloadFile(dir: string, recordSize: number): string {
+  const file = join(dir, 'payloads.txt');
+  const lines = Array.from({ length: 8 }, (_, i) => {
+    const json = JSON.stringify(requestToJson('traces', decodeRequest('traces', spanRequest(SPANS, i + 1, `svc-${i}`))));
+    return json.repeat(Math.ceil(recordSize / json.length)).slice(0, recordSize);
+  });
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+function producerPerfTest(libs: string, topic: string, payloadFile: string, records: number, compression: string): PerfResult {
+  const out = execFileSync(
+    'java',
+    [
+      '-Xmx1g',
+      '-cp',
+      `${libs}/*`,
+      'org.apache.kafka.tools.ProducerPerformance',
+      '--topic', topic,
+      '--num-records', String(records),
+      '--payload-file', payloadFile,
+      '--throughput', '-1',
+      '--producer-props',
+      `bootstrap.servers=${BROKER}`,
+      'acks=all',
+      'enable.idempotence=true',
+      `compression.type=${compression}`,
+      'linger.ms=5',
+      'batch.size=1048576',
+      'max.request.size=16777216',
+      'buffer.memory=268435456',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  return parsePerf(out);
+}
+
+interface Server {
+  child: ReturnType<typeof spawn>;
+  port: number;
+  key: string;
+}
+
+async function startGateway(compression: string): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'olly-bench-gw-'));
+  const child = spawn(process.execPath, [here('./server.ts'), 'gateway-kafka', dir], {
+    env: { ...process.env, BENCH_KAFKA: BROKER, BENCH_KAFKA_COMPRESSION: compression },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /READY .*\n/.exec(out);
+      if (m) resolve(m[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
+  });
+  const [, port, , key] = line.trim().split(' ');
+  return { child, port: Number(port), key };
+}
+
+async function stopGateway(s: Server): Promise<number> {
+  const stats = await new Promise<{ maxRssMB: number }>((resolve) => {
+    s.child.once('message', (m) => resolve(m as { maxRssMB: number }));
+    s.child.send('stats');
+  });
+  const exited = new Promise((r) => s.child.once('exit', r));
+  s.child.send('stop');
+  await exited;
+  return stats.maxRssMB;
+}
+
+function runLoad(url: string, key: string): Promise<{ ok: number; failed: number; itemsPerSec: number; reqPerSec: number; mbPerSec: number; p50: number; p99: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [here('./loadgen.ts'), url, 'traces', String(SPANS), '32', String(SECONDS * 1000), key], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`loadgen exited ${code}`))));
+  });
+}
+
+async function fillTraces(bus: Bus, records: number): Promise<number> {
+  const bodies = Array.from({ length: 8 }, (_, i) => Buffer.from(spanRequest(SPANS, i + 1, `svc-${i}`)));
+  let bytes = 0;
+  for (let i = 0; i < records; i += 64) {
+    const batch = Array.from({ length: Math.min(64, records - i) }, (_, j) => {
+      const n = i + j;
+      const value = bodies[n % bodies.length];
+      bytes += value.length;
+      return { key: Buffer.from(`bench/svc-${n % bodies.length}-${n % PARTITIONS}`), value, headers: { [HEADER_TENANT]: 'bench', [HEADER_SIGNAL]: 'traces', [HEADER_ITEMS]: String(SPANS) } };
+    });
+    await bus.produce('traces', batch);
+  }
+  return bytes;
+}
+
+async function drainPollOnly(bus: Bus, records: number): Promise<number> {
+  const consumer = bus.consumer({ groupId: `poll-only-${Date.now()}`, topics: ['traces'] });
+  const started = performance.now();
+  let got = 0;
+  while (got < records) got += (await consumer.poll({ maxRecords: 500, maxWaitMs: 500 })).length;
+  const sec = (performance.now() - started) / 1000;
+  await consumer.close();
+  return (got * SPANS) / sec;
+}
+
+async function drainIntoStore(bus: Bus, records: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'olly-bench-store-'));
+  const store = await createStore({ url: `chdb://${dir}` });
+  await migrate(store, { traces: 30, logs: 30, metrics: 30 });
+  const consumer = createStorageConsumer({ bus, store, groupId: `storage-bench-${Date.now()}`, batchMaxRows: 50_000, batchMaxMs: 1000, registry: createRegistry() });
+  const started = performance.now();
+  consumer.start();
+  const expected = records * SPANS;
+  let rows = 0;
+  while (rows < expected) {
+    await new Promise((r) => setTimeout(r, 200));
+    rows = Number((await store.query<{ n: string }>(`SELECT count() AS n FROM ${TRACES_TABLE}`))[0].n);
+  }
+  const sec = (performance.now() - started) / 1000;
+  await consumer.stop();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rows / sec;
+}
+
+const stateDir = mkdtempSync(join(tmpdir(), 'olly-bench-kafka-'));
+const libs = execFileSync('bash', [services, 'kafka-libs'], { encoding: 'utf8' }).trim();
+execFileSync('bash', [services, 'kafka-start', stateDir, String(PORT)], { stdio: ['ignore', 'ignore', 'inherit'] });
+try {
+  const recordSize = spanRequest(SPANS, 1, 'checkout').length;
+  const admin = await createKafkaBus({ brokers: [BROKER], replicationFactor: 1, compression: 'none' });
+  const perfRecords = Math.max(2000, Math.round((SECONDS * 250e6) / recordSize));
+  const payloadFile = writePayloadFile(stateDir, recordSize);
+
+  console.log(`\n### Producing to Kafka: gateway (OTLP/HTTP, ${SPANS}-span trace requests of ${(recordSize / 1024).toFixed(0)} KiB) vs kafka-producer-perf-test (records of the same size: the same spans as OTLP/JSON text), acks=all, idempotent, ${PARTITIONS} partitions, ${RUNS} run(s), medians\n`);
+  console.log('| compression | producer | records/s | MB/s | spans/s | p50 ms | p99 ms | peak RSS MB | vs perf-test |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const compression of ['none', 'lz4']) {
+    const perf: PerfResult[] = [];
+    const gw: Array<{ records: number; mb: number; spans: number; p50: number; p99: number; rss: number }> = [];
+    for (let run = 0; run < RUNS; run++) {
+      const topic = `perf-${compression}-${run}-${Date.now()}`;
+      await admin.ensureTopics([{ name: topic, partitions: PARTITIONS, retentionMs: 3_600_000 }]);
+      perf.push(producerPerfTest(libs, topic, payloadFile, perfRecords, compression));
+      const server = await startGateway(compression);
+      const load = await runLoad(`http://127.0.0.1:${server.port}/v1/traces`, server.key);
+      const rss = await stopGateway(server);
+      if (load.failed) console.error(`  (gateway: ${load.failed} failed requests)`);
+      gw.push({ records: load.reqPerSec, mb: load.mbPerSec, spans: load.itemsPerSec, p50: load.p50, p99: load.p99, rss });
+    }
+    const ceiling = median(perf.map((p) => p.mbPerSec));
+    console.log(`| ${compression} | kafka-producer-perf-test | ${fmt(median(perf.map((p) => p.recordsPerSec)))} | ${ceiling.toFixed(0)} | ${fmt(median(perf.map((p) => p.recordsPerSec)) * SPANS)} | ${median(perf.map((p) => p.p50))} | ${median(perf.map((p) => p.p99))} | (JVM) | 1.00 |`);
+    const mb = median(gw.map((g) => g.mb));
+    console.log(`| ${compression} | ollystack gateway | ${fmt(median(gw.map((g) => g.records)))} | ${mb.toFixed(0)} | ${fmt(median(gw.map((g) => g.spans)))} | ${median(gw.map((g) => g.p50)).toFixed(1)} | ${median(gw.map((g) => g.p99)).toFixed(1)} | ${median(gw.map((g) => g.rss)).toFixed(0)} | ${(mb / ceiling).toFixed(2)} |`);
+  }
+  await admin.close();
+
+  console.log(`\n### Kafka to the store: one storage consumer process, traces (${SPANS} spans per record) into chDB, beside polling alone\n`);
+  console.log('| path | spans (rows)/s | vs poll only |');
+  console.log('|---|---|---|');
+  const pollRates: number[] = [];
+  const storeRates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    // A fresh broker topic per run: delete-and-recreate is slow on KRaft, so the run number goes in the group, and the topic is filled once.
+    const bus = await createKafkaBus({ brokers: [BROKER], replicationFactor: 1, compression: 'lz4' });
+    if (run === 0) {
+      await bus.ensureTopics([{ name: 'traces', partitions: PARTITIONS, retentionMs: 3_600_000 }]);
+      await fillTraces(bus, Number(process.env.BENCH_KAFKA_RECORDS ?? 1200));
+    }
+    const records = Number(process.env.BENCH_KAFKA_RECORDS ?? 1200);
+    pollRates.push(await drainPollOnly(bus, records));
+    storeRates.push(await drainIntoStore(bus, records));
+    await bus.close();
+  }
+  const poll = median(pollRates);
+  console.log(`| poll only (Kafka fetch) | ${fmt(poll)} | 1.00 |`);
+  console.log(`| storage consumer into chDB | ${fmt(median(storeRates))} | ${(median(storeRates) / poll).toFixed(2)} |`);
+} finally {
+  execFileSync('bash', [services, 'kafka-stop', stateDir], { stdio: 'ignore' });
+  rmSync(stateDir, { recursive: true, force: true });
+}
+process.exit(0);

@@ -1,0 +1,182 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createStore } from './clickhouse-store.ts';
+import { checkClusterName, createTableStatements, LOCAL_SUFFIX, type TableSpec } from './cluster-ddl.ts';
+import { LEDGER_TABLE } from './ledger.ts';
+import { migrate, migrationsTableStatements } from './migrate.ts';
+import { DEDUP_WINDOW, LOGS_TABLE, METRIC_TABLES, MIGRATIONS, MIGRATIONS_TABLE, TRACES_TABLE } from './schema.ts';
+
+const retention = { traces: 3, logs: 5, metrics: 7 };
+const CLUSTER = 'ollystack_prod';
+const DATA_TABLES = [TRACES_TABLE, LOGS_TABLE, ...Object.values(METRIC_TABLES)];
+
+// The data tables are migration 1; later migrations add bookkeeping tables, checked below.
+const dataMigration = MIGRATIONS.find((m) => m.version === 1)!;
+const single = dataMigration.statements(retention, {});
+const clustered = dataMigration.statements(retention, { cluster: CLUSTER });
+
+// chDB parses the generated DDL (formatQuery) and evaluates the sharding keys on real tables.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-cluster-ddl-'));
+const store = await createStore({ url: `chdb://${dir}` });
+after(async () => {
+  await store.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function createdName(sql: string): string {
+  const m = /^CREATE TABLE IF NOT EXISTS (\w+) /.exec(sql);
+  assert.ok(m, `not a CREATE TABLE: ${sql.slice(0, 80)}`);
+  return m[1];
+}
+
+function shardingKeyOf(table: string): string {
+  const sql = clustered.find((s) => createdName(s) === table);
+  assert.ok(sql, `no statement creates ${table}`);
+  const m = new RegExp(`ENGINE = Distributed\\('${CLUSTER}', currentDatabase\\(\\), '${table}${LOCAL_SUFFIX}', (.+)\\)$`).exec(sql);
+  assert.ok(m, `${table} is not Distributed over ${table}${LOCAL_SUFFIX}: ${sql}`);
+  return m[1];
+}
+
+test('one node: plain MergeTree tables, no cluster clause, non-replicated dedup window', () => {
+  assert.deepEqual(single.map(createdName), DATA_TABLES);
+  for (const sql of single) {
+    assert.doesNotMatch(sql, /ON CLUSTER|Replicated|Distributed|_local/);
+    assert.match(sql, /\) ENGINE = MergeTree\n/);
+    assert.match(sql, new RegExp(`non_replicated_deduplication_window = ${DEDUP_WINDOW}`));
+  }
+});
+
+test('cluster: each table is a replicated _local table then a Distributed table under the original name', () => {
+  assert.deepEqual(clustered.map(createdName), DATA_TABLES.flatMap((t) => [`${t}${LOCAL_SUFFIX}`, t]));
+  for (const table of DATA_TABLES) {
+    const local = clustered.find((s) => createdName(s) === `${table}${LOCAL_SUFFIX}`)!;
+    assert.ok(local.startsWith(`CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER '${CLUSTER}' (`), local);
+    assert.ok(local.includes(`ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/${table}_local', '{replica}')\n`), local);
+    const dist = clustered.find((s) => createdName(s) === table)!;
+    assert.ok(dist.startsWith(`CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER '${CLUSTER}' AS ${table}_local\n`), dist);
+    assert.ok(shardingKeyOf(table).startsWith('cityHash64('), dist);
+  }
+});
+
+test('cluster: the _local table keeps columns, indexes, partitioning, sort key, TTL and settings; dedup window becomes replicated', () => {
+  for (const sql of single) {
+    const table = createdName(sql);
+    const expected = sql
+      .replace(`CREATE TABLE IF NOT EXISTS ${table} (`, `CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER '${CLUSTER}' (`)
+      .replace('\n) ENGINE = MergeTree\n', `\n) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/${table}_local', '{replica}')\n`)
+      .replace(`non_replicated_deduplication_window = ${DEDUP_WINDOW}`, `replicated_deduplication_window = ${DEDUP_WINDOW}`);
+    assert.equal(clustered.find((s) => createdName(s) === `${table}_local`), expected);
+  }
+});
+
+test('cluster: the migrations table is one replicated table on every node, no Distributed', () => {
+  assert.deepEqual(migrationsTableStatements(), [
+    `CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+  version UInt32,
+  name String,
+  applied_at DateTime64(3) DEFAULT now64(3)
+) ENGINE = ReplacingMergeTree
+ORDER BY version
+SETTINGS non_replicated_deduplication_window = 1000`,
+  ]);
+  const onCluster = migrationsTableStatements({ cluster: CLUSTER });
+  assert.equal(onCluster.length, 1);
+  assert.ok(onCluster[0].startsWith(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} ON CLUSTER '${CLUSTER}' (`));
+  assert.ok(onCluster[0].includes(`ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/${MIGRATIONS_TABLE}', '{shard}-{replica}')\n`));
+  assert.ok(onCluster[0].endsWith('SETTINGS replicated_deduplication_window = 1000'));
+});
+
+test('cluster: the ingest ledger is one replicated table on every node, no Distributed', () => {
+  const ledger = MIGRATIONS.find((m) => m.version === 2)!;
+  assert.deepEqual(ledger.statements(retention, {}).map(createdName), [LEDGER_TABLE]);
+  const onCluster = ledger.statements(retention, { cluster: CLUSTER });
+  assert.equal(onCluster.length, 1);
+  assert.ok(onCluster[0].startsWith(`CREATE TABLE IF NOT EXISTS ${LEDGER_TABLE} ON CLUSTER '${CLUSTER}' (`), onCluster[0]);
+  assert.ok(onCluster[0].includes(`ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/${LEDGER_TABLE}', '{shard}-{replica}')`), onCluster[0]);
+  assert.doesNotMatch(onCluster[0], /Distributed/);
+});
+
+test('every cluster statement is valid ClickHouse syntax', async () => {
+  for (const sql of [...MIGRATIONS.flatMap((m) => m.statements(retention, { cluster: CLUSTER })), ...migrationsTableStatements({ cluster: CLUSTER })]) {
+    const [row] = await store.query<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q: sql });
+    assert.match(row.f, new RegExp(`ON CLUSTER ${CLUSTER}`), sql);
+  }
+});
+
+test('sharding keys: one trace on one shard, one metric series on one shard, logs spread', async () => {
+  assert.equal(shardingKeyOf(TRACES_TABLE), 'cityHash64(TenantId, TraceId)');
+  await migrate(store, retention);
+  // Recent times: rows older than the TTL would be dropped under the test.
+  const second = new Date().toISOString().slice(0, 19).replace('T', ' ');
+  const t = (ns: number) => `${second}.${String(ns).padStart(9, '0')}`;
+  await store.insert(TRACES_TABLE, [
+    { TenantId: 'a', TraceId: 'trace-1', SpanId: 's1', ServiceName: 'checkout', Timestamp: t(1) },
+    { TenantId: 'a', TraceId: 'trace-1', SpanId: 's2', ServiceName: 'payments', Timestamp: t(2) },
+    { TenantId: 'a', TraceId: 'trace-2', SpanId: 's3', ServiceName: 'checkout', Timestamp: t(3) },
+  ]);
+  const traces = await store.query<{ TraceId: string; keys: string }>(
+    `SELECT TraceId, uniqExact(${shardingKeyOf(TRACES_TABLE)}) AS keys FROM ${TRACES_TABLE} GROUP BY TraceId ORDER BY TraceId`,
+  );
+  assert.deepEqual(traces.map((r) => [r.TraceId, Number(r.keys)]), [['trace-1', 1], ['trace-2', 1]]);
+  const [traceKeys] = await store.query<{ n: string }>(`SELECT uniqExact(${shardingKeyOf(TRACES_TABLE)}) AS n FROM ${TRACES_TABLE}`);
+  assert.equal(Number(traceKeys.n), 2);
+
+  const point = (attrs: Record<string, string>, ns: number, value: number) => ({
+    TenantId: 'a',
+    ServiceName: 'api',
+    MetricName: 'requests',
+    Attributes: attrs,
+    TimeUnix: t(ns),
+    Value: value,
+  });
+  await store.insert(METRIC_TABLES.sum, [
+    point({ route: '/a', code: '200' }, 1, 1),
+    point({ route: '/a', code: '200' }, 2, 5),
+    point({ route: '/b', code: '200' }, 3, 7),
+  ]);
+  const series = await store.query<{ route: string; keys: string }>(
+    `SELECT Attributes['route'] AS route, uniqExact(${shardingKeyOf(METRIC_TABLES.sum)}) AS keys FROM ${METRIC_TABLES.sum} GROUP BY route ORDER BY route`,
+  );
+  assert.deepEqual(series.map((r) => [r.route, Number(r.keys)]), [['/a', 1], ['/b', 1]]);
+  const [seriesKeys] = await store.query<{ n: string }>(`SELECT uniqExact(${shardingKeyOf(METRIC_TABLES.sum)}) AS n FROM ${METRIC_TABLES.sum}`);
+  assert.equal(Number(seriesKeys.n), 2);
+
+  // Logs of one service without a trace id still get different keys record by record.
+  await store.insert(LOGS_TABLE, [1, 2, 3, 4].map((ns) => ({ TenantId: 'a', ServiceName: 'api', Body: 'x', Timestamp: t(ns) })));
+  const [logKeys] = await store.query<{ n: string }>(`SELECT uniqExact(${shardingKeyOf(LOGS_TABLE)}) AS n FROM ${LOGS_TABLE}`);
+  assert.equal(Number(logKeys.n), 4);
+});
+
+test('cluster names must be identifiers: anything else is refused before it reaches DDL text', async () => {
+  const spec: TableSpec = {
+    name: 'x',
+    body: '\n  a UInt8',
+    engine: 'MergeTree',
+    orderBy: 'a',
+    settings: (w) => `${w} = 1`,
+    placement: { kind: 'sharded', shardingKey: 'a' },
+  };
+  for (const bad of ['', 'prod-eu', '1st', "c' ON CLUSTER x", 'a b', 'x'.repeat(65), 'ü']) {
+    assert.throws(() => createTableStatements(spec, { cluster: bad }), /cluster: expected a ClickHouse cluster name/);
+    await assert.rejects(migrate(store, retention, undefined, { cluster: bad }), /cluster: expected a ClickHouse cluster name/);
+  }
+  assert.equal(checkClusterName('prod_EU_2'), 'prod_EU_2');
+  assert.equal(createTableStatements(spec, { cluster: 'x'.repeat(64) }).length, 2);
+});
+
+test('engine arguments go after the replicated path and replica', () => {
+  const spec: TableSpec = {
+    name: 'versioned',
+    body: '\n  K UInt64,\n  V UInt64',
+    engine: 'ReplacingMergeTree',
+    engineArgs: ['V'],
+    orderBy: 'K',
+    settings: (w) => `${w} = 10`,
+    placement: { kind: 'sharded', shardingKey: 'K' },
+  };
+  assert.match(createTableStatements(spec)[0], /\) ENGINE = ReplacingMergeTree\(V\)\n/);
+  assert.match(createTableStatements(spec, { cluster: CLUSTER })[0], /ENGINE = ReplicatedReplacingMergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/versioned_local', '\{replica\}', V\)\n/);
+});

@@ -1,0 +1,51 @@
+import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A lock older than this was left by a process that died: nothing holds it that long. */
+const STALE_MS = 10_000;
+const WAIT_MS = 5_000;
+const RETRY_MS = 20;
+
+/**
+ * Runs fn while holding `<lockPath>` (created exclusively), so the CLI and a running stack
+ * never interleave their read-modify-write of the same file. fn is synchronous: the lock is
+ * held for a few milliseconds at most.
+ */
+export async function withFileLock<T>(lockPath: string, fn: () => T): Promise<T> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(lockPath, 'wx', 0o600);
+      try {
+        writeSync(fd, `${process.pid}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (isStale(lockPath)) {
+      rmSync(lockPath, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${lockPath} is held by another process; if no ollystack process is running, remove it`);
+    }
+    await sleep(RETRY_MS);
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lockPath, { force: true });
+  }
+}
+
+function isStale(lockPath: string): boolean {
+  try {
+    return Date.now() - statSync(lockPath).mtimeMs > STALE_MS;
+  } catch {
+    // Gone between our open and this stat: free again, retry at once.
+    return true;
+  }
+}
