@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: every figure beside a baseline measured in the same run.
  *   1. Gateway ingest per signal (OTLP/HTTP protobuf into the embedded bus) beside a no-op
- *      HTTP server receiving the same requests from the same load generator (the ceiling).
+ *      HTTP server receiving the same requests from the same load generator (the ceiling);
+ *      then OTLP/gRPC traces the same way, beside a no-op grpc-js server.
  *   2. End to end: the whole embedded stack, spans/s from the gateway into chDB.
  *   3. Component benchmarks: the routing scanner, the bus, the storage consumer.
  *   4. Distributed: the gateway producing to Kafka beside kafka-producer-perf-test, and a
  *      storage consumer draining Kafka into the store (bench/kafka.ts, a private broker).
  * BENCH_SECONDS (default 5) sets each load's duration, BENCH_RUNS (default 1) repeats each
- * pair and reports medians; BENCH_ONLY=gateway|e2e|components|kafka runs one section.
+ * pair and reports medians; BENCH_ONLY=gateway|e2e|components|kafka runs one section (grpc: only
+ * the OTLP/gRPC part of gateway).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -78,6 +80,15 @@ function runLoad(url: string, signal: string, items: number, concurrency: number
   });
 }
 
+function runGrpcLoad(target: string, signal: string, items: number, concurrency: number, seconds: number, key: string): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [here('./grpc-loadgen.ts'), target, signal, String(items), String(concurrency), String(seconds * 1000), key], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`grpc-loadgen exited ${code}`))));
+  });
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -114,6 +125,35 @@ async function gatewaySection(): Promise<void> {
       const rate = median(m.rate);
       console.log(`| ${signal} | ${items} | ${mode} | ${fmt(rate)} | ${median(m.mb).toFixed(0)} | ${median(m.p50).toFixed(2)} | ${median(m.p99).toFixed(2)} | ${median(m.rss).toFixed(0)} | ${mode === 'noop' ? '1.00' : (rate / ceiling).toFixed(2)} |`);
     }
+  }
+}
+
+async function grpcGatewaySection(): Promise<void> {
+  console.log(`\n## Gateway ingest: OTLP/gRPC into the embedded bus, vs a no-op grpc-js server (${SECONDS}s per load, ${RUNS} run(s), medians)\n`);
+  console.log('| signal | items/req | server | items/s | MB/s | p50 ms | p99 ms | peak RSS MB | vs no-op |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  const [signal, items] = ['traces', 500] as const;
+  const res: Record<string, { rate: number[]; mb: number[]; p50: number[]; p99: number[]; rss: number[] }> = {};
+  for (let run = 0; run < RUNS; run++) {
+    for (const mode of ['grpc-noop', 'grpc-gateway']) {
+      const s = await startServer(mode);
+      const r = await runGrpcLoad(`127.0.0.1:${s.port}`, signal, items, 32, SECONDS, s.key);
+      const stats = await ask<{ maxRssMB: number }>(s.child, 'stats');
+      await stopServer(s);
+      const acc = (res[mode] ??= { rate: [], mb: [], p50: [], p99: [], rss: [] });
+      acc.rate.push(r.itemsPerSec);
+      acc.mb.push(r.mbPerSec);
+      acc.p50.push(r.p50);
+      acc.p99.push(r.p99);
+      acc.rss.push(stats.maxRssMB);
+      if (r.failed) console.error(`  (${mode} ${signal}: ${r.failed} failed calls: ${JSON.stringify(r.statuses)})`);
+    }
+  }
+  const ceiling = median(res['grpc-noop'].rate);
+  for (const mode of ['grpc-noop', 'grpc-gateway']) {
+    const m = res[mode];
+    const rate = median(m.rate);
+    console.log(`| ${signal} | ${items} | ${mode} | ${fmt(rate)} | ${median(m.mb).toFixed(0)} | ${median(m.p50).toFixed(2)} | ${median(m.p99).toFixed(2)} | ${median(m.rss).toFixed(0)} | ${mode === 'grpc-noop' ? '1.00' : (rate / ceiling).toFixed(2)} |`);
   }
 }
 
@@ -169,6 +209,7 @@ async function componentsSection(): Promise<void> {
 
 console.log(`# OllyStack benchmarks (node ${process.version}, ${new Date().toISOString()})`);
 if (!ONLY || ONLY === 'gateway') await gatewaySection();
+if (!ONLY || ONLY === 'gateway' || ONLY === 'grpc') await grpcGatewaySection();
 if (!ONLY || ONLY === 'e2e') await e2eSection();
 if (!ONLY || ONLY === 'components') await componentsSection();
 if (!ONLY || ONLY === 'kafka') {

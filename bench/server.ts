@@ -1,15 +1,18 @@
 /**
- * A server under test, in its own process: `node bench/server.ts noop|gateway|gateway-kafka|stack <dataDir>`.
- * Prints `READY <gatewayPort> <apiPort> <apiKey>`; on the IPC message 'stats' answers with its
- * peak RSS and CPU time; on 'stop' exits.
+ * A server under test, in its own process:
+ * `node bench/server.ts noop|gateway|gateway-kafka|grpc-noop|grpc-gateway|stack <dataDir>`.
+ * Prints `READY <gatewayPort> <apiPort> <apiKey>` (the gRPC port for the grpc-* modes); on the
+ * IPC message 'stats' answers with its peak RSS and CPU time; on 'stop' exits.
  */
 import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import { createEmbeddedBus, createKafkaBus, defaultTopicSpecs, type Bus } from '../src/bus/index.ts';
 import { configSchema } from '../src/config/index.ts';
-import { createHttpReceiver } from '../src/gateway/index.ts';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { createGrpcReceiver, createHttpReceiver, otlpServiceDefinition } from '../src/gateway/index.ts';
 import { createLogger, createRegistry } from '../src/selfobs/index.ts';
 import { startEmbeddedStack } from '../src/stack/index.ts';
+import { SIGNALS } from '../src/telemetry/index.ts';
 import { StaticKeyResolver } from '../src/tenancy/index.ts';
 
 const [mode, dataDir] = process.argv.slice(2);
@@ -49,11 +52,30 @@ if (mode === 'noop') {
     await bus.close();
   };
   process.stdout.write(`READY ${port} 0 ${KEY}\n`);
+} else if (mode === 'grpc-noop') {
+  // The gRPC ceiling: the receiver's own service definitions (bytes in, no decode), answering empty at once.
+  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  for (const signal of SIGNALS) server.addService(otlpServiceDefinition(signal), { Export: (_call: unknown, done: (err: null, res: Uint8Array) => void) => done(null, new Uint8Array(0)) });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  stop = () => new Promise((r) => server.tryShutdown(() => r()));
+  process.stdout.write(`READY ${port} 0 ${KEY}\n`);
+} else if (mode === 'grpc-gateway') {
+  const bus = await createEmbeddedBus({ dir: dataDir, defaultPartitions: 4 });
+  await bus.ensureTopics(defaultTopicSpecs(4));
+  const keys = new StaticKeyResolver();
+  keys.add(KEY, 'bench');
+  const receiver = createGrpcReceiver({ bus, keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 64 * 1024 * 1024 });
+  const port = await receiver.listen({ host: '127.0.0.1', port: 0 });
+  stop = async () => {
+    await receiver.close();
+    await bus.close();
+  };
+  process.stdout.write(`READY ${port} 0 ${KEY}\n`);
 } else if (mode === 'stack') {
   const config = configSchema.parse({
     dataDir,
     apiKey: KEY,
-    gateway: { host: '127.0.0.1', httpPort: 0, maxRequestBytes: 64 * 1024 * 1024 },
+    gateway: { host: '127.0.0.1', httpPort: 0, grpcPort: 0, maxRequestBytes: 64 * 1024 * 1024 },
     api: { host: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
   });

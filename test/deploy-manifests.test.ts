@@ -48,7 +48,10 @@ test('the Kubernetes ConfigMap is a valid configuration and the Deployments run 
     const container = d.spec.template.spec.containers[0];
     const ports = Object.fromEntries((container.ports as Array<{ name: string; containerPort: number }>).map((p) => [p.name, p.containerPort]));
     const defaults = loadConfig({ env: {} });
-    if (container.args[0] === 'gateway') assert.equal(ports['otlp-http'], defaults.gateway.httpPort);
+    if (container.args[0] === 'gateway') {
+      assert.equal(ports['otlp-http'], defaults.gateway.httpPort);
+      assert.equal(ports['otlp-grpc'], defaults.gateway.grpcPort);
+    }
     if (container.args[0] === 'api') assert.equal(ports.http, defaults.api.port);
     else assert.equal(ports.ops, defaults.ops.port);
   }

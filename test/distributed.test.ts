@@ -50,6 +50,7 @@ before(async () => {
     OLLYSTACK_STORAGE__BATCH_MAX_MS: '200',
     OLLYSTACK_GATEWAY__HOST: '127.0.0.1',
     OLLYSTACK_GATEWAY__HTTP_PORT: '0',
+    OLLYSTACK_GATEWAY__GRPC_PORT: '0',
     OLLYSTACK_API__HOST: '127.0.0.1',
     OLLYSTACK_API__PORT: '0',
     OLLYSTACK_OPS__HOST: '127.0.0.1',
@@ -148,9 +149,9 @@ test('Kafka stopped: the gateway answers 503 with Retry-After, never 200, and re
   await expectExactlyOnce();
 });
 
-function replay(from: Date): Promise<{ code: number | null; out: string }> {
+function replay(from: Date, ...extra: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'replay', '--topic', 'traces', '--group', 'storage', '--from', from.toISOString()], {
+    const child = spawn(process.execPath, [BIN, 'replay', '--topic', 'traces', '--group', 'storage', '--from', from.toISOString(), ...extra], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -180,8 +181,9 @@ test('replay: a rewound group consumes again with progress and no row shows twic
   // A replay against a group with a live member is refused with a clear message.
   const live = await startComponent(['storage'], env);
   try {
-    const refused = await replay(startedAt);
+    const refused = await replay(startedAt, '--wait', '2');
     assert.equal(refused.code, 2, refused.out);
+    assert.match(refused.out, /waiting up to 2 s for them to leave/);
     assert.match(refused.out, /--group: cannot rewind 'storage'.*Stop the group's processes first/);
   } finally {
     await live.kill('SIGTERM');

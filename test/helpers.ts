@@ -10,6 +10,8 @@ export interface TestStack {
   stack: RunningStack;
   dir: string;
   gateway: string;
+  /** The OTLP/gRPC receiver, http://127.0.0.1:port. */
+  grpc: string;
   api: string;
   key: string;
   stop(): Promise<void>;
@@ -21,7 +23,7 @@ export async function startTestStack(extra: Partial<Record<string, unknown>> = {
   const config: Config = configSchema.parse({
     dataDir: dir,
     apiKey: 'test-default-key-0000',
-    gateway: { host: '127.0.0.1', httpPort: 0 },
+    gateway: { host: '127.0.0.1', httpPort: 0, grpcPort: 0 },
     api: { host: '127.0.0.1', port: 0 },
     storage: { batchMaxMs: 100 },
     log: { level: 'warn' },
@@ -33,6 +35,7 @@ export async function startTestStack(extra: Partial<Record<string, unknown>> = {
     stack,
     dir,
     gateway: stack.gatewayUrl,
+    grpc: stack.gatewayGrpcUrl,
     api: stack.apiUrl,
     key: stack.apiKey,
     async stop() {

@@ -11,6 +11,7 @@ export interface ComponentCliOptions {
   redis?: string;
   opsPort?: string;
   port?: string;
+  grpcPort?: string;
 }
 
 function portOption(name: string, raw: string | undefined): number | undefined {
@@ -32,6 +33,7 @@ export async function runComponentCommand(component: ComponentName, options: Com
       'redis.url': options.redis,
       'ops.port': portOption('ops-port', options.opsPort),
       'gateway.httpPort': component === 'gateway' ? port : undefined,
+      'gateway.grpcPort': component === 'gateway' ? portOption('grpc-port', options.grpcPort) : undefined,
       'api.port': component === 'api' ? port : undefined,
     },
   });

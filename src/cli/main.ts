@@ -23,7 +23,7 @@ program
   .action(async (options) => (await import('./up.ts')).runUp(options));
 
 const components: Array<[ComponentName, string, string | null]> = [
-  ['gateway', 'run the ingestion gateway: OTLP/HTTP in, to the bus (Kafka in distributed mode)', '--port <port>'],
+  ['gateway', 'run the ingestion gateway: OTLP/gRPC and OTLP/HTTP in, to the bus (Kafka in distributed mode)', '--port <port>'],
   ['storage', 'run a storage consumer: bus to store in micro-batches; any number share the partitions', null],
   ['metering', 'run a usage metering consumer: events and bytes per tenant, signal and hour', null],
   ['api', 'run the query API server', '--port <port>'],
@@ -38,6 +38,7 @@ for (const [name, description, portFlag] of components) {
     .option('--store <url>', 'store: chdb://<folder> or http(s)://user:password@host:8123/database (config store.url)')
     .option('--redis <url>', 'shared state: redis://host:port (config redis.url)');
   if (portFlag) cmd.option(portFlag, `listen port (config ${name === 'gateway' ? 'gateway.httpPort' : 'api.port'})`);
+  if (name === 'gateway') cmd.option('--grpc-port <port>', 'OTLP/gRPC listen port (config gateway.grpcPort, default 4317)');
   if (name !== 'api') cmd.option('--ops-port <port>', 'port of /metrics, /healthz and /readyz (config ops.port, default 9464)');
   cmd.action(async (options) => (await import('./component.ts')).runComponentCommand(name, options));
 }
@@ -46,10 +47,11 @@ program
   .command('replay')
   .description("rewind a stopped consumer group on a topic to a time or offset and consume again (no duplicates in the store)")
   .requiredOption('--topic <topic>', 'traces, logs or metrics')
-  .requiredOption('--group <group>', 'consumer group to rewind (storage)')
+  .requiredOption('--group <group>', 'consumer group to rewind: storage or metering')
   .option('--from <time>', 'start at the first record at or after this time (ISO 8601, e.g. 2026-11-20T00:00:00Z)')
   .option('--offset <n>', 'start at this offset in every partition (instead of --from)')
   .option('--to <time>', 'stop after this time (default: the end of the topic when the replay starts)')
+  .option('--wait <seconds>', "how long to wait for the group's members to leave before giving up", '60')
   .option('-c, --config <file>', 'YAML configuration file (default: $OLLYSTACK_CONFIG)')
   .option('-d, --data-dir <dir>', 'data folder (embedded bus and chDB)')
   .option('--bus <url>', "bus: 'embedded' or kafka://host:port[,...]")

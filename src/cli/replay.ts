@@ -1,6 +1,7 @@
 import { loadConfig } from '../config/index.ts';
 import { createLogger, createRegistry } from '../selfobs/index.ts';
-import { REPLAYABLE_GROUPS, openBus, openStore, planReplay, replayProgress, restoreAfterReplay, rewindGroup, startGroupConsumer, type ReplayableGroup } from '../stack/index.ts';
+import type { Bus } from '../bus/index.ts';
+import { REPLAYABLE_GROUPS, openBus, openStore, planReplay, replayProgress, restoreAfterReplay, rewindGroup, startGroupConsumer, type ReplayableGroup, type ReplayPlan } from '../stack/index.ts';
 import { SIGNALS } from '../telemetry/index.ts';
 import { CliError } from './errors.ts';
 import { ProgressBar, formatDuration } from './progress.ts';
@@ -15,6 +16,33 @@ export interface ReplayCliOptions {
   dataDir?: string;
   bus?: string;
   store?: string;
+  wait?: string;
+}
+
+/**
+ * Rewinds once the group has no live member. Members stopped cleanly leave at once; one
+ * killed without a clean stop stays until the broker's session timeout drops it, so a replay
+ * started right after waits a little rather than failing.
+ */
+async function rewindWhenEmpty(bus: Bus, plan: ReplayPlan, waitSeconds: number): Promise<void> {
+  const deadline = Date.now() + waitSeconds * 1000;
+  let told = false;
+  for (;;) {
+    try {
+      await rewindGroup(bus, plan);
+      return;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (!/live member/.test(message) || Date.now() >= deadline) {
+        throw new CliError(`--group: cannot rewind '${plan.group}': ${message}. Stop the group's processes first, then replay.`);
+      }
+      if (!told) {
+        process.stderr.write(`replay: group '${plan.group}' still has live members; waiting up to ${waitSeconds} s for them to leave (stop its processes)\n`);
+        told = true;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 }
 
 /** An ISO 8601 time (2026-11-20T00:00:00Z), or Unix milliseconds. */
@@ -37,6 +65,9 @@ export async function runReplayCommand(options: ReplayCliOptions): Promise<void>
   const toTime = options.to === undefined ? undefined : parseTime('to', options.to);
   if (toTime !== undefined && fromTime !== undefined && toTime <= fromTime) throw new CliError('--to: must be after --from');
 
+  const waitSeconds = options.wait === undefined ? 60 : Number(options.wait);
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new CliError(`--wait: expected a number of seconds, got '${options.wait}'`);
+
   const config = loadConfig({ file: options.config, overrides: { dataDir: options.dataDir, 'bus.url': options.bus, 'store.url': options.store, 'log.level': 'warn' } });
   const logger = createLogger(config.log.level).child({ component: 'replay' });
   const group = options.group as ReplayableGroup;
@@ -49,15 +80,11 @@ export async function runReplayCommand(options: ReplayCliOptions): Promise<void>
       out.write('replay: nothing to do (no records in that range)\n');
       return;
     }
-    try {
-      await rewindGroup(bus, plan);
-    } catch (err) {
-      throw new CliError(`--group: cannot rewind '${group}': ${(err as Error).message}. Stop the group's processes first, then replay.`);
-    }
+    await rewindWhenEmpty(bus, plan, waitSeconds);
     const store = await openStore(config, logger);
     const started = Date.now();
     const bar = new ProgressBar({ total: plan.total, unit: 'records' });
-    const running = startGroupConsumer(group, { config, bus, store, logger, registry: createRegistry() });
+    const running = await startGroupConsumer(group, { config, bus, store, logger, registry: createRegistry() });
     let done = 0;
     try {
       for (;;) {

@@ -16,6 +16,7 @@ export async function runUp(options: UpOptions): Promise<void> {
       '',
       'OllyStack is running (embedded: one process, embedded bus, chDB store)',
       `  OTLP/HTTP    ${stack.gatewayUrl}   (POST /v1/traces, /v1/metrics, /v1/logs)`,
+      `  OTLP/gRPC    ${stack.gatewayGrpcUrl}   (TraceService, MetricsService, LogsService)`,
       `  API          ${stack.apiUrl}/api/v1   (/services, /traces, /logs, /metrics/query)`,
       `  Self-metrics ${stack.apiUrl}/metrics   health: /healthz, /readyz`,
       `  Data folder  ${stack.dataDir}`,

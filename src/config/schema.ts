@@ -4,6 +4,43 @@ const port = z.number().int().min(0).max(65535);
 const days = z.number().int().min(1).max(36500);
 const mib = 1024 * 1024;
 
+/** Per-item checks of the gateway; an item past one is rejected alone (OTLP partial success) or truncated. */
+const limitsSchema = z
+  .object({
+    /** Attributes (key/value pairs) on one span, event, link, log record, data point or resource. */
+    maxAttributesPerItem: z.number().int().min(1).max(100_000).default(128),
+    /** A longer string attribute value is cut to this many bytes and marked with a trailing '...[truncated]'. */
+    maxAttributeValueBytes: z.number().int().min(16).max(16 * mib).default(16 * 1024),
+    /** Nesting of AnyValue (arrays and maps in arrays and maps). */
+    maxAttributeDepth: z.number().int().min(1).max(32).default(16),
+    maxEventsPerSpan: z.number().int().min(0).max(100_000).default(256),
+    maxLinksPerSpan: z.number().int().min(0).max(100_000).default(128),
+    /** Items timestamped further in the past are rejected. */
+    maxPastHours: z.number().min(1).max(24 * 365 * 10).default(24 * 7),
+    /** Items timestamped further in the future are rejected (clock skew beyond this is a bug). */
+    maxFutureMinutes: z.number().min(1).max(24 * 60 * 365).default(60),
+  })
+  .strict();
+
+const rate = z
+  .object({
+    /** Spans + log records + data points per second; 0 = unlimited. */
+    eventsPerSecond: z.number().min(0).default(0),
+    /** Request bytes (decompressed) per second; 0 = unlimited. */
+    bytesPerSecond: z.number().min(0).default(0),
+    /** Seconds of the rate a tenant may send at once above the steady rate. */
+    burstSeconds: z.number().min(0.1).max(3600).default(2),
+  })
+  .strict();
+
+/** Ingest rate limits per tenant, across all gateways (shared through Redis when redis.url is set). */
+const rateLimitsSchema = z
+  .object({
+    default: rate.default(rate.parse({})),
+    tenants: z.record(z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/, 'tenant ids: letters, digits, _ . - (1 to 64)'), rate).default({}),
+  })
+  .strict();
+
 /**
  * The whole configuration. Every key has a default that works on one machine with no file,
  * so `ollystack up` runs with nothing configured.
@@ -30,11 +67,27 @@ export const configSchema = z
       .object({
         host: z.string().default('0.0.0.0'),
         httpPort: port.default(4318),
+        grpcPort: port.default(4317),
         /** Largest request body accepted, after decompression. */
         maxRequestBytes: z.number().int().min(1024).max(1024 * mib).default(32 * mib),
+        /** Request bytes being processed at once; past it the gateway answers 503 / UNAVAILABLE at once. */
+        maxInflightBytes: z.number().int().min(mib).max(64 * 1024 * mib).default(256 * mib),
+        /** Browser SDKs: origins allowed to send OTLP/HTTP (CORS); empty = CORS off, '*' = any. */
+        corsAllowedOrigins: z.array(z.string().min(1)).default([]),
+        limits: limitsSchema.default(limitsSchema.parse({})),
+        rateLimits: rateLimitsSchema.default(rateLimitsSchema.parse({})),
       })
       .strict()
-      .default({ host: '0.0.0.0', httpPort: 4318, maxRequestBytes: 32 * mib }),
+      .default(() => ({
+        host: '0.0.0.0',
+        httpPort: 4318,
+        grpcPort: 4317,
+        maxRequestBytes: 32 * mib,
+        maxInflightBytes: 256 * mib,
+        corsAllowedOrigins: [],
+        limits: limitsSchema.parse({}),
+        rateLimits: rateLimitsSchema.parse({}),
+      })),
     api: z
       .object({ host: z.string().default('0.0.0.0'), port: port.default(8080) })
       .strict()

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { createEmbeddedBus, type Bus, type ConsumedRecord } from '../bus/index.ts';
 import { decodeRequest, opentelemetry, requestToJson } from '../otlp/index.ts';
@@ -177,4 +177,17 @@ test('503 with Retry-After when the bus cannot acknowledge, and nothing is claim
 test('an empty export is acknowledged without touching the bus', async () => {
   const res = await post(Buffer.alloc(0), { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/x-protobuf' });
   assert.equal(res.statusCode, 200);
+});
+
+test('zstd bodies are accepted, and a zstd bomb is refused at the decompressed-size limit', async () => {
+  const pb = { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/x-protobuf', 'content-encoding': 'zstd' };
+  const ok = await post(zstdCompressSync(Trace.encode(request([['zstd-svc', 2]])).finish()), pb);
+  assert.equal(ok.statusCode, 200, ok.body);
+  assert.ok((await drain('t-zstd')).some((r) => r.key!.toString() === 'tenant-a/zstd-svc'));
+
+  const bomb = zstdCompressSync(Buffer.alloc(LIMIT * 64));
+  assert.ok(bomb.length < LIMIT);
+  const bombed = await post(bomb, pb);
+  assert.equal(bombed.statusCode, 413);
+  assert.match(bombed.body, /decompressed body exceeds the limit/);
 });

@@ -1,18 +1,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bus } from '../bus/index.ts';
-import { OtlpDecodeError, encodeRequest, requestFromJson, splitByResource, type RoutedPart } from '../otlp/index.ts';
+import { OtlpDecodeError, encodeRequest, requestFromJson } from '../otlp/index.ts';
 import type { Logger } from '../selfobs/index.ts';
 import type { Registry } from '../selfobs/index.ts';
 import { createHttpServer, registerOpsRoutes } from '../selfobs/index.ts';
 import { OTLP_HTTP_PATHS, SIGNALS, type Signal } from '../telemetry/signals.ts';
 import { apiKeyFromHeaders, type KeyResolver } from '../tenancy/index.ts';
+import { createInflightBudget, type Admission, type InflightBudget } from './admission/index.ts';
+import { registerCors } from './cors.ts';
 import { BadEncodingError, PayloadTooLargeError, UnsupportedEncodingError, decodeContentEncoding } from './decompress.ts';
-import { createGatewayMetrics } from './metrics.ts';
-import { toProduceRecords } from './records.ts';
+import { registerDrain } from './drain.ts';
+import { registerInflightLimit } from './http-backpressure.ts';
+import { createGatewayMetrics, trackInflightBytes } from './metrics.ts';
+import { exportResponseJson, exportResponseProto } from './export-response.ts';
+import { IngestError } from './ingest-error.ts';
+import { createIngestPipeline, type IngestPipeline } from './pipeline.ts';
+import type { ValidationLimits } from './validate/index.ts';
 import { GRPC_CODE, encodeStatusProto } from './status-body.ts';
 
 export interface HttpReceiverOptions {
   bus: Bus;
+  /** The ingest path shared with the gRPC receiver; else one is made from the options below. */
+  pipeline?: IngestPipeline;
   keys: KeyResolver;
   logger: Logger;
   registry: Registry;
@@ -20,6 +29,18 @@ export interface HttpReceiverOptions {
   maxRequestBytes: number;
   /** Seconds a client is told to wait when the bus cannot take data. */
   retryAfterSeconds?: number;
+  /** Per-tenant rate limits (createAdmission; shared with the gRPC receiver, closed by the caller); omitted = unlimited. */
+  admission?: Admission;
+  /** The process's in-flight byte budget, shared with the gRPC receiver; else one of maxInflightBytes. */
+  inflight?: InflightBudget;
+  /** gateway.maxInflightBytes, when no shared budget is given. Default 256 MiB. */
+  maxInflightBytes?: number;
+  /** gateway.corsAllowedOrigins: [] = CORS off (default), ['*'] = any origin, else exact origins. */
+  corsAllowedOrigins?: readonly string[];
+  /** How long close() waits for requests in progress before cutting them. Default 15 000 ms. */
+  drainTimeoutMs?: number;
+  /** Per-item checks (gateway.limits); omitted = items are not checked. */
+  limits?: ValidationLimits;
 }
 
 const PROTOBUF_TYPES = new Set(['application/x-protobuf', 'application/protobuf']);
@@ -33,15 +54,6 @@ declare module 'fastify' {
   }
 }
 
-class HttpError extends Error {
-  readonly status: number;
-  readonly grpcCode: number;
-  constructor(status: number, grpcCode: number, message: string) {
-    super(message);
-    this.status = status;
-    this.grpcCode = grpcCode;
-  }
-}
 
 function requestEncoding(req: FastifyRequest): Encoding {
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -54,16 +66,30 @@ function sendError(reply: FastifyReply, encoding: Encoding, status: number, grpc
   return reply.type('application/x-protobuf').send(encodeStatusProto(grpcCode, message));
 }
 
+function sendIngestError(reply: FastifyReply, encoding: Encoding, e: IngestError): FastifyReply {
+  if (e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds));
+  return sendError(reply, encoding, e.httpStatus, e.grpcCode, e.message);
+}
+
+const SIGNAL_OF_PATH = new Map<string, Signal>(SIGNALS.map((s) => [OTLP_HTTP_PATHS[s], s]));
+
 /**
  * The OTLP/HTTP receiver: /v1/traces, /v1/metrics, /v1/logs, protobuf or JSON, optionally
- * gzip. It reads only what routing needs (each resource's service.name and item count) and
- * forwards the protobuf bytes; 200 goes out only after the bus made the data durable.
+ * gzip, deflate or zstd. It reads only what routing needs (each resource's service.name and
+ * item count) and forwards the protobuf bytes; 200 goes out only after the bus made the data
+ * durable. Per-tenant rate limits apply in the pipeline; the in-flight byte budget, CORS and
+ * the drain on close() here.
  */
 export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstance {
-  const { bus, keys, logger, maxRequestBytes } = options;
-  const retryAfter = String(options.retryAfterSeconds ?? 5);
+  const { keys, logger, maxRequestBytes } = options;
+  const pipeline = options.pipeline ?? createIngestPipeline({ bus: options.bus, logger, retryAfterSeconds: options.retryAfterSeconds, admission: options.admission, registry: options.registry, limits: options.limits });
   const metrics = createGatewayMetrics(options.registry);
+  const inflight = options.inflight ?? createInflightBudget(options.maxInflightBytes ?? 256 * 1024 * 1024);
+  trackInflightBytes(options.registry, inflight);
   const app = createHttpServer(logger, 'gateway', { bodyLimit: maxRequestBytes });
+  registerDrain(app, options.drainTimeoutMs ?? 15_000);
+  // Before authentication: preflights carry no API key, and refusals need the CORS headers too.
+  registerCors(app, options.corsAllowedOrigins ?? []);
 
   app.removeAllContentTypeParsers();
   const rawParser = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body);
@@ -81,8 +107,19 @@ export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstanc
     req.tenant = tenant;
   });
 
+  // Refusals before the handler runs (the in-flight budget) are counted here, not by the handler.
+  const refuseEarly = (req: FastifyRequest, reply: FastifyReply, err: IngestError) => {
+    const signal = SIGNAL_OF_PATH.get(req.routeOptions.url ?? '');
+    if (signal) metrics.requests.inc({ signal, code: String(err.httpStatus) });
+    return sendIngestError(reply, requestEncoding(req), err);
+  };
+  // Past the in-flight budget: 503 before the body is read.
+  registerInflightLimit(app, inflight, maxRequestBytes, refuseEarly);
+
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     const encoding = requestEncoding(req);
+    // Refused while the body streamed in (the in-flight budget).
+    if (err instanceof IngestError) return refuseEarly(req, reply, err);
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415) {
       return sendError(reply, 'json', 415, GRPC_CODE.INVALID_ARGUMENT, `unsupported Content-Type '${req.headers['content-type'] ?? ''}': use application/x-protobuf or application/json`);
     }
@@ -104,25 +141,15 @@ export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstanc
       metrics.bytes.inc({ signal }, body.length);
       let status = 200;
       try {
-        const parts = await routeBody(signal, encoding, body, req.headers['content-encoding'] as string | undefined, maxRequestBytes);
-        let items = 0;
-        for (const p of parts) items += p.items;
-        if (parts.length > 0) {
-          try {
-            await bus.produce(signal, toProduceRecords(req.tenant!, signal, parts, Date.now()));
-          } catch (err) {
-            req.log.warn({ err: (err as Error).message, signal }, 'bus did not acknowledge; answering 503');
-            throw new HttpError(503, GRPC_CODE.UNAVAILABLE, 'the ingestion bus is unavailable; retry later');
-          }
-        }
-        metrics.items.inc({ signal }, items);
-        if (encoding === 'json') return reply.type(JSON_TYPE).send('{}');
-        return reply.type('application/x-protobuf').send(Buffer.alloc(0));
+        const payload = await requestPayload(signal, encoding, body, req.headers['content-encoding'] as string | undefined, maxRequestBytes);
+        const result = await pipeline.ingest(req.tenant!, signal, payload);
+        metrics.items.inc({ signal }, result.accepted);
+        if (encoding === 'json') return reply.type(JSON_TYPE).send(exportResponseJson(signal, result.rejected, result.message));
+        return reply.type('application/x-protobuf').send(exportResponseProto(signal, result.rejected, result.message));
       } catch (err) {
         const e = classify(err);
-        status = e.status;
-        if (status === 503) reply.header('retry-after', retryAfter);
-        return sendError(reply, encoding, e.status, e.grpcCode, e.message);
+        status = e.httpStatus;
+        return sendIngestError(reply, encoding, e);
       } finally {
         metrics.requests.inc({ signal, code: String(status) });
         metrics.duration.observe({ signal }, (performance.now() - started) / 1000);
@@ -134,24 +161,30 @@ export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstanc
   return app;
 }
 
-async function routeBody(signal: Signal, encoding: Encoding, body: Buffer, contentEncoding: string | undefined, limit: number): Promise<RoutedPart[]> {
+/** The request as OTLP protobuf bytes: decompressed, and converted once when it came as JSON. */
+async function requestPayload(signal: Signal, encoding: Encoding, body: Buffer, contentEncoding: string | undefined, limit: number): Promise<Uint8Array> {
   const payload = await decodeContentEncoding(body, contentEncoding, limit);
-  if (encoding === 'protobuf') return splitByResource(signal, payload);
+  if (encoding === 'protobuf') return payload;
   let json: unknown;
   try {
     json = JSON.parse(payload.toString('utf8'));
   } catch (err) {
-    throw new HttpError(400, GRPC_CODE.INVALID_ARGUMENT, `body is not valid JSON: ${(err as Error).message}`);
+    throw new IngestError('invalid', `body is not valid JSON: ${(err as Error).message}`);
   }
-  // JSON is the slow path by nature; it becomes protobuf once, here, so the bus carries one format.
-  return splitByResource(signal, encodeRequest(signal, requestFromJson(signal, json)));
+  try {
+    // JSON is the slow path by nature; it becomes protobuf once, here, so the bus carries one format.
+    return encodeRequest(signal, requestFromJson(signal, json));
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) throw new IngestError('invalid', `malformed OTLP payload: ${err.message}`);
+    throw err;
+  }
 }
 
-function classify(err: unknown): HttpError {
-  if (err instanceof HttpError) return err;
-  if (err instanceof OtlpDecodeError) return new HttpError(400, GRPC_CODE.INVALID_ARGUMENT, `malformed OTLP payload: ${err.message}`);
-  if (err instanceof PayloadTooLargeError) return new HttpError(413, GRPC_CODE.INVALID_ARGUMENT, err.message);
-  if (err instanceof UnsupportedEncodingError) return new HttpError(415, GRPC_CODE.INVALID_ARGUMENT, err.message);
-  if (err instanceof BadEncodingError) return new HttpError(400, GRPC_CODE.INVALID_ARGUMENT, err.message);
+function classify(err: unknown): IngestError {
+  if (err instanceof IngestError) return err;
+  if (err instanceof OtlpDecodeError) return new IngestError('invalid', `malformed OTLP payload: ${err.message}`);
+  if (err instanceof PayloadTooLargeError) return new IngestError('too-large', err.message);
+  if (err instanceof UnsupportedEncodingError) return new IngestError('unsupported', err.message);
+  if (err instanceof BadEncodingError) return new IngestError('invalid', err.message);
   throw err;
 }

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Registry } from 'prom-client';
 import { createEmbeddedBus, type Bus, type CommittedOffset, type ProduceRecord } from '../bus/index.ts';
-import { createStore, type Store } from '../storage/index.ts';
+import { createStore, migrate, type Store } from '../storage/index.ts';
 import type { Signal } from '../telemetry/index.ts';
 import { createMeteringConsumer } from './consumer.ts';
 import { createUsageReader } from './reader.ts';
@@ -22,6 +22,8 @@ let bus: Bus;
 
 before(async () => {
   store = await createStore({ url: `chdb://${path.join(root, 'chdb')}` });
+  // The ingest ledger's table comes with the storage migrations.
+  await migrate(store, { traces: 7, logs: 7, metrics: 7 });
   await ensureUsageTable(store);
 });
 beforeEach(async () => {
@@ -86,8 +88,8 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: s
 }
 
 /** Runs a consumer of `groupId` until it committed everything. Tenants are unique per test (the store is shared). */
-async function drain(groupId: string, registry?: Registry): Promise<void> {
-  const consumer = createMeteringConsumer({ bus, store, groupId, batchMaxRecords: 7, batchMaxMs: 20, registry });
+async function drain(groupId: string, registry?: Registry, batchMaxRecords = 7): Promise<void> {
+  const consumer = createMeteringConsumer({ bus, store, groupId, batchMaxRecords, batchMaxMs: 20, registry });
   consumer.start();
   try {
     await waitFor(() => lagZero(groupId), 20_000, `group ${groupId} to commit everything`);
@@ -172,4 +174,37 @@ test('insert done, commit not done, restart: the batch is re-formed and counted 
 
   await drain('g-crash');
   assert.deepEqual(await usageOf('m-crash'), expected);
+});
+
+/** Moves every partition of the group back to offset 0, as a replay does (the group is stopped). */
+async function rewindToStart(groupId: string): Promise<void> {
+  for (const topic of SIGNAL_TOPICS) {
+    const lag = await bus.lag(groupId, topic);
+    await bus.setCommitted(groupId, lag.map((p) => ({ topic, partition: p.partition, offset: 0 })));
+  }
+}
+
+test('a group rewound over counted offsets counts nothing twice (ingest ledger), and counts what is new once', async () => {
+  const expected = await produce('m-rewind', 30);
+  await drain('g-rewind');
+  assert.deepEqual(await usageOf('m-rewind'), expected);
+
+  // Rewound to the start and consumed again in other batch bounds: every record is skipped.
+  await rewindToStart('g-rewind');
+  const registry = new Registry();
+  await drain('g-rewind', registry, 5);
+  assert.deepEqual(await usageOf('m-rewind'), expected, 'counts unchanged after the rewind');
+  assert.match(await registry.metrics(), /ollystack_metering_records_already_counted_total 90\b/);
+
+  // New records behind counted ones, rewound again: a batch of new records must not take the
+  // start (so the row keys) of a counted batch, which would replace its counts instead of adding.
+  await produce('m-rewind', 12, expected);
+  await rewindToStart('g-rewind');
+  await drain('g-rewind', undefined, 4);
+  assert.deepEqual(await usageOf('m-rewind'), expected, 'the counted records once, the new ones once');
+});
+
+test('options are validated with the field named', () => {
+  assert.throws(() => createMeteringConsumer({ bus, store, batchMaxRecords: 0 }), /metering consumer: batchMaxRecords must be a positive number/);
+  assert.throws(() => createMeteringConsumer({ bus, store, topics: ['alerts' as 'traces'] }), /metering consumer: topics: unknown signal topic 'alerts'/);
 });

@@ -10,8 +10,10 @@
  * - past that window, the engine still holds the line: ReplacingMergeTree keyed by the batch
  *   (..., Topic, Partition, BatchStart) keeps one row per key, and readers take
  *   argMax(.., BatchEnd) per key, so a repeat not yet merged away is not summed either.
- * A deliberate rewind of the `metering` group (setCommitted) forms batches with other bounds
- * and would count again: to recount a range, delete its rows first.
+ * A deliberate rewind of the `metering` group (setCommitted, `ollystack replay`) counts
+ * nothing twice: the consumer skips the offset ranges its ingest ledger says are counted
+ * (src/storage/ledger.ts), whatever the new batch bounds. To recount a range, delete its usage
+ * rows and its ledger rows (ConsumerGroup 'metering') first.
  *
  * No TTL: usage is billing data, a few rows per tenant, hour and partition.
  */

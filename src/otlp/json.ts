@@ -107,6 +107,9 @@ function readValue(f: FieldSpec, v: unknown, path: string, anyDepth: number, max
       return readMessage(f.message!, v, path, anyDepth, maxDepth);
     case 'string':
       if (typeof v !== 'string') fail(path, 'a string', v);
+      // JSON text may hold a lone surrogate ("\ud800"); it has no UTF-8 form, so protobuf would carry
+      // bytes that no decoder accepts: refuse it here, naming the field.
+      if (!v.isWellFormed()) throw new OtlpDecodeError('string holds a lone UTF-16 surrogate (not valid Unicode)', path);
       return v;
     case 'bool':
       if (typeof v !== 'boolean') fail(path, 'true or false', v);

@@ -248,14 +248,18 @@ function scanScopeMetrics(r: WireReader, end: number): number {
 
 function scanMetric(r: WireReader, end: number): number {
   let items = 0;
+  let member = 0;
   while (r.pos < end) {
     const tag = nextTag(r, end, METRIC);
     const no = tag >>> 3;
     const layout = no < METRIC_DATA.length ? METRIC_DATA[no] : undefined;
     if (layout !== undefined) {
       const len = r.length(end);
-      // A later oneof member replaces an earlier one when protobuf decodes, so only the last counts.
-      items = countDataPoints(r, r.pos + len, layout);
+      const points = countDataPoints(r, r.pos + len, layout);
+      // As protobuf decodes the data oneof: another member replaces the earlier one, so only its
+      // points count; occurrences of the same member in a row merge, so their points add up.
+      items = no === member ? items + points : points;
+      member = no;
     } else {
       r.skip(tag & 7, no, end);
     }

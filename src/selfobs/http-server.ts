@@ -16,5 +16,8 @@ export function createHttpServer(logger: Logger, component: string, options: Htt
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     keepAliveTimeout: 65_000,
+    // A client that sends part of a request and stalls would hold its connection and buffers
+    // forever (Fastify's default is no limit): 30 s is far beyond any healthy export.
+    requestTimeout: 30_000,
   });
 }

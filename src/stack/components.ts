@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { registerApi } from '../api/index.ts';
 import { registerLagMetric, type Bus } from '../bus/index.ts';
 import type { Config } from '../config/index.ts';
-import { createHttpReceiver } from '../gateway/index.ts';
+import { createAdmission, createGrpcReceiver, createHttpReceiver, createInflightBudget, createIngestPipeline } from '../gateway/index.ts';
 import { createHttpServer, registerOpsRoutes, type Logger, type Registry } from '../selfobs/index.ts';
 import { createMeteringConsumer, ensureUsageTable, METERING_GROUP } from '../metering/index.ts';
 import { createStorageConsumer, type Store } from '../storage/index.ts';
@@ -21,6 +21,8 @@ export { METERING_GROUP };
 export interface Running {
   /** Where it listens, when it listens. */
   url?: string;
+  /** The gateway's second listener: OTLP/gRPC (url is its OTLP/HTTP). */
+  grpcUrl?: string;
   close(): Promise<void>;
 }
 
@@ -32,12 +34,48 @@ export interface GatewayDeps {
   registry: Registry;
 }
 
-/** The OTLP/HTTP receiver: authenticates, routes by (tenant, service) and answers once the bus acknowledged. */
+/**
+ * The OTLP receivers, HTTP and gRPC: they authenticate, route by (tenant, service) and answer
+ * once the bus acknowledged. Closing stops both from taking data before either finishes.
+ */
 export async function startGateway(deps: GatewayDeps): Promise<Running> {
-  const { config } = deps;
-  const gateway = createHttpReceiver({ bus: deps.bus, keys: deps.keys, logger: deps.logger, registry: deps.registry, maxRequestBytes: config.gateway.maxRequestBytes });
-  await gateway.listen({ host: config.gateway.host, port: config.gateway.httpPort });
-  return { url: urlOf(gateway, config.gateway.host), close: () => gateway.close() };
+  const { config, logger, registry } = deps;
+  const { maxRequestBytes, limits } = config.gateway;
+  // One ingest path, one rate limiter and one in-flight budget for both transports.
+  const admission = await createAdmission({
+    limits: config.gateway.rateLimits,
+    logger: logger.child({ component: 'admission' }),
+    redis: config.redis.url ? { url: config.redis.url, keyPrefix: config.redis.keyPrefix } : undefined,
+  });
+  const inflight = createInflightBudget(config.gateway.maxInflightBytes);
+  const pipeline = createIngestPipeline({ bus: deps.bus, logger, admission, registry, limits });
+  const http = createHttpReceiver({
+    bus: deps.bus,
+    pipeline,
+    keys: deps.keys,
+    logger,
+    registry,
+    maxRequestBytes,
+    inflight,
+    corsAllowedOrigins: config.gateway.corsAllowedOrigins,
+  });
+  const grpc = createGrpcReceiver({ pipeline, inflight, keys: deps.keys, logger, registry, maxRequestBytes });
+  const close = async () => {
+    await Promise.all([http.close(), grpc.close()]);
+    await admission.close();
+  };
+  try {
+    await http.listen({ host: config.gateway.host, port: config.gateway.httpPort });
+    const grpcPort = await grpc.listen({ host: config.gateway.host, port: config.gateway.grpcPort });
+    return {
+      url: urlOf(http, config.gateway.host),
+      grpcUrl: `http://${shownHost(config.gateway.host)}:${grpcPort}`,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 export interface StorageDeps {
@@ -119,17 +157,28 @@ export async function startOps(deps: OpsDeps): Promise<Running> {
 export function urlOf(app: FastifyInstance, host: string): string {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  return `http://${shown}:${port}`;
+  return `http://${shownHost(host)}:${port}`;
+}
+
+/** A wildcard listen address is shown as loopback, where a local client can reach it. */
+function shownHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
 }
 
 /** Consumer groups that `ollystack replay` can rewind, each with the component that consumes for it. */
-export const REPLAYABLE_GROUPS = [STORAGE_GROUP] as const;
+export const REPLAYABLE_GROUPS = [STORAGE_GROUP, METERING_GROUP] as const;
 export type ReplayableGroup = (typeof REPLAYABLE_GROUPS)[number];
 
-export function startGroupConsumer(group: ReplayableGroup, deps: StorageDeps): Running {
+/**
+ * Starts the component consuming for `group`. Synchronous for the replay command, which watches
+ * the group's progress right away: metering first makes its table, so its consumer starts a
+ * moment later; a failure there is logged, and close() throws it.
+ */
+export async function startGroupConsumer(group: ReplayableGroup, deps: StorageDeps): Promise<Running> {
   switch (group) {
     case STORAGE_GROUP:
       return startStorage(deps);
+    case METERING_GROUP:
+      return startMetering(deps);
   }
 }

@@ -11,6 +11,8 @@ export interface RunningStack {
   apiKey: string;
   apiKeyGenerated: boolean;
   gatewayUrl: string;
+  /** The OTLP/gRPC receiver, as OTLP/gRPC exporters take it: http://host:port. */
+  gatewayGrpcUrl: string;
   apiUrl: string;
   storeUrl: string;
   logger: Logger;
@@ -69,6 +71,7 @@ export async function startEmbeddedStack(config: Config, options: StartOptions =
       apiKey: keys.defaultKey.key,
       apiKeyGenerated: keys.defaultKey.generated,
       gatewayUrl: gateway.url!,
+      gatewayGrpcUrl: gateway.grpcUrl!,
       apiUrl: api.url!,
       storeUrl: storeUrl(config),
       logger,

@@ -38,6 +38,7 @@ export async function startComponent(component: ComponentName, config: Config, o
   const started = (name: string, running: Running) => {
     cleanups.push(() => running.close());
     if (running.url) endpoints[name] = running.url;
+    if (running.grpcUrl) endpoints['otlp-grpc'] = running.grpcUrl;
   };
 
   try {

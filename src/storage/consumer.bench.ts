@@ -17,6 +17,7 @@ import { opentelemetry } from '../otlp/index.ts';
 import { spanRequest } from '../../bench/payloads.ts';
 import { createStore } from './clickhouse-store.ts';
 import { createStorageConsumer } from './consumer.ts';
+import { LEDGER_TABLE } from './ledger.ts';
 import { migrate } from './migrate.ts';
 import { NATIVE_MAPPERS, NativeRowSink } from './rows/native/index.ts';
 import { RowSink } from './rows/sink.ts';
@@ -140,7 +141,7 @@ function benchMapping(): void {
 
 /** Drops and re-creates the tables: each measured insert starts on empty tables with no deduplication history. */
 async function resetTables(store: Store): Promise<void> {
-  for (const table of [TRACES_TABLE, LOGS_TABLE, ...Object.values(METRIC_TABLES), MIGRATIONS_TABLE]) await store.command(`DROP TABLE IF EXISTS ${table}`);
+  for (const table of [TRACES_TABLE, LOGS_TABLE, ...Object.values(METRIC_TABLES), LEDGER_TABLE, MIGRATIONS_TABLE]) await store.command(`DROP TABLE IF EXISTS ${table}`);
   await migrate(store, { traces: 7, logs: 7, metrics: 7 });
 }
 

@@ -14,5 +14,9 @@ export {
   type Migration,
   type RetentionDays,
 } from './schema.ts';
+export { createBatchConsumer, checkPositive, type BatchConsumer, type BatchConsumerOptions, type BatchConsumerLogger, type BatchWriter, type SealedBatch } from './batch-consumer.ts';
 export { createStorageConsumer, type StorageConsumer, type StorageConsumerOptions, type ConsumerLogger } from './consumer.ts';
 export * from './rows/index.ts';
+// The raw mappers (bus record bytes -> Native blocks / JSONEachRow lines) the consumer inserts with, for callers that check records the way storage reads them.
+export { NATIVE_MAPPERS, NativeRowSink, type NativeMapper } from './rows/native/index.ts';
+export { WIRE_MAPPERS, TextRowSink, type WireMapper } from './rows/wire/index.ts';

@@ -25,7 +25,11 @@ export async function withFileLock<T>(lockPath: string, fn: () => T): Promise<T>
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    if (isStale(lockPath)) {
+    const age = lockAge(lockPath);
+    // Gone between our open and the stat: free again, retry at once. Removing it here would
+    // remove the lock another process may have taken meanwhile.
+    if (age === null) continue;
+    if (age > STALE_MS) {
       rmSync(lockPath, { force: true });
       continue;
     }
@@ -41,11 +45,11 @@ export async function withFileLock<T>(lockPath: string, fn: () => T): Promise<T>
   }
 }
 
-function isStale(lockPath: string): boolean {
+/** Milliseconds since the lock was taken, or null when there is no lock file. */
+function lockAge(lockPath: string): number | null {
   try {
-    return Date.now() - statSync(lockPath).mtimeMs > STALE_MS;
+    return Date.now() - statSync(lockPath).mtimeMs;
   } catch {
-    // Gone between our open and this stat: free again, retry at once.
-    return true;
+    return null;
   }
 }
