@@ -1,6 +1,6 @@
 /**
  * A server under test, in its own process:
- * `node bench/server.ts noop|gateway|gateway-kafka|grpc-noop|grpc-gateway|stack <dataDir>`.
+ * `node bench/server.ts noop|gateway|gateway-kafka|grpc-noop|grpc-gateway|grpc-gateway-kafka|stack <dataDir>`.
  * Prints `READY <gatewayPort> <apiPort> <apiKey>` (the gRPC port for the grpc-* modes); on the
  * IPC message 'stats' answers with its peak RSS and CPU time; on 'stop' exits.
  */
@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { createEmbeddedBus, createKafkaBus, defaultTopicSpecs, type Bus } from '../src/bus/index.ts';
 import { configSchema } from '../src/config/index.ts';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { createGrpcReceiver, createHttpReceiver, otlpServiceDefinition } from '../src/gateway/index.ts';
+import { createGrpcReceiver, createHttpReceiver, createIngestPipeline, otlpServiceDefinition } from '../src/gateway/index.ts';
 import { createLogger, createRegistry } from '../src/selfobs/index.ts';
 import { startEmbeddedStack } from '../src/stack/index.ts';
 import { SIGNALS } from '../src/telemetry/index.ts';
@@ -19,6 +19,20 @@ const [mode, dataDir] = process.argv.slice(2);
 const KEY = 'bench-key-000000000000';
 const quiet = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
 let stop: () => Promise<void>;
+
+/** The embedded bus in the data folder, or the broker in BENCH_KAFKA (32 partitions, as distributed mode). */
+async function benchBus(kafka: boolean): Promise<Bus> {
+  const bus: Bus = kafka
+    ? await createKafkaBus({ brokers: [process.env.BENCH_KAFKA!], replicationFactor: 1, compression: (process.env.BENCH_KAFKA_COMPRESSION ?? 'lz4') as 'lz4' | 'none' })
+    : await createEmbeddedBus({ dir: dataDir, defaultPartitions: 4 });
+  await bus.ensureTopics(defaultTopicSpecs(kafka ? 32 : 4));
+  return bus;
+}
+
+/** The ingest path as the stack runs it: every item checked against the default limits. */
+function productionPipeline(bus: Bus) {
+  return createIngestPipeline({ bus, logger: quiet, limits: configSchema.parse({}).gateway.limits });
+}
 
 if (mode === 'noop') {
   // The ceiling: reads the whole body and answers 200, nothing else.
@@ -36,14 +50,10 @@ if (mode === 'noop') {
   process.stdout.write(`READY ${port} 0 ${KEY}\n`);
 } else if (mode === 'gateway' || mode === 'gateway-kafka') {
   // gateway-kafka: the same gateway producing to the broker in BENCH_KAFKA (32 partitions, as distributed mode).
-  const bus: Bus =
-    mode === 'gateway'
-      ? await createEmbeddedBus({ dir: dataDir, defaultPartitions: 4 })
-      : await createKafkaBus({ brokers: [process.env.BENCH_KAFKA!], replicationFactor: 1, compression: (process.env.BENCH_KAFKA_COMPRESSION ?? 'lz4') as 'lz4' | 'none' });
-  await bus.ensureTopics(defaultTopicSpecs(mode === 'gateway' ? 4 : 32));
+  const bus = await benchBus(mode === 'gateway-kafka');
   const keys = new StaticKeyResolver();
   keys.add(KEY, 'bench');
-  const app = createHttpReceiver({ bus, keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 64 * 1024 * 1024 });
+  const app = createHttpReceiver({ bus, pipeline: productionPipeline(bus), keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 64 * 1024 * 1024 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   app.server.keepAliveTimeout = 60_000;
   const port = (app.server.address() as { port: number }).port;
@@ -59,12 +69,11 @@ if (mode === 'noop') {
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   stop = () => new Promise((r) => server.tryShutdown(() => r()));
   process.stdout.write(`READY ${port} 0 ${KEY}\n`);
-} else if (mode === 'grpc-gateway') {
-  const bus = await createEmbeddedBus({ dir: dataDir, defaultPartitions: 4 });
-  await bus.ensureTopics(defaultTopicSpecs(4));
+} else if (mode === 'grpc-gateway' || mode === 'grpc-gateway-kafka') {
+  const bus = await benchBus(mode === 'grpc-gateway-kafka');
   const keys = new StaticKeyResolver();
   keys.add(KEY, 'bench');
-  const receiver = createGrpcReceiver({ bus, keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 64 * 1024 * 1024 });
+  const receiver = createGrpcReceiver({ pipeline: productionPipeline(bus), keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 64 * 1024 * 1024 });
   const port = await receiver.listen({ host: '127.0.0.1', port: 0 });
   stop = async () => {
     await receiver.close();
