@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/index.ts';
 import { createLogger, createRegistry } from '../selfobs/index.ts';
-import type { Bus } from '../bus/index.ts';
+import { GroupHasMembersError, type Bus } from '../bus/index.ts';
 import { REPLAYABLE_GROUPS, openBus, openStore, planReplay, replayProgress, restoreAfterReplay, rewindGroup, startGroupConsumer, type ReplayableGroup, type ReplayPlan } from '../stack/index.ts';
 import { SIGNALS } from '../telemetry/index.ts';
 import { CliError } from './errors.ts';
@@ -33,7 +33,7 @@ async function rewindWhenEmpty(bus: Bus, plan: ReplayPlan, waitSeconds: number):
       return;
     } catch (err) {
       const message = (err as Error).message;
-      if (!/live member/.test(message) || Date.now() >= deadline) {
+      if (!(err instanceof GroupHasMembersError) || Date.now() >= deadline) {
         throw new CliError(`--group: cannot rewind '${plan.group}': ${message}. Stop the group's processes first, then replay.`);
       }
       if (!told) {

@@ -5,6 +5,7 @@ import { createLogger, createRegistry, type Logger } from '../selfobs/index.ts';
 import { openBus, openStore, storeUrl } from './backends.ts';
 import { METERING_GROUP, STORAGE_GROUP, registerGroupLag, startApi, startGateway, startMetering, startStorage, type Running } from './components.ts';
 import { openKeys } from './keys.ts';
+import { createLifecycle } from './lifecycle.ts';
 
 export interface RunningStack {
   dataDir: string;
@@ -34,29 +35,20 @@ export async function startEmbeddedStack(config: Config, options: StartOptions =
   mkdirSync(dataDir, { recursive: true });
   const registry = createRegistry();
 
-  const cleanups: Array<() => Promise<void>> = [];
-  const stop = async () => {
-    // Last started, first stopped: the receivers close before what they feed.
-    for (let fn = cleanups.pop(); fn; fn = cleanups.pop()) {
-      try {
-        await fn();
-      } catch (err) {
-        logger.warn({ err }, 'error while stopping');
-      }
-    }
-  };
+  const lifecycle = createLifecycle(logger);
+  const stop = lifecycle.stop;
   const started = (running: Running) => {
-    cleanups.push(() => running.close());
+    lifecycle.onStop(() => running.close());
     return running;
   };
 
   try {
     const keys = await openKeys(config, logger);
-    cleanups.push(() => keys.close());
+    lifecycle.onStop(() => keys.close());
     const bus = await openBus(config, logger, 'ollystack');
-    cleanups.push(() => bus.close());
+    lifecycle.onStop(() => bus.close());
     const store = await openStore(config, logger);
-    cleanups.push(() => store.close());
+    lifecycle.onStop(() => store.close());
 
     const deps = { config, bus, store, keys: keys.resolver, logger, registry };
     started(startStorage(deps));

@@ -9,6 +9,7 @@ import { createLogger, createRegistry, type Logger } from '../selfobs/index.ts';
 import { openBus, openStore } from './backends.ts';
 import { METERING_GROUP, STORAGE_GROUP, registerGroupLag, startApi, startGateway, startMetering, startOps, startStorage, type Running } from './components.ts';
 import { openKeys } from './keys.ts';
+import { createLifecycle } from './lifecycle.ts';
 
 export const COMPONENTS = ['gateway', 'storage', 'metering', 'api'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
@@ -24,19 +25,11 @@ export interface RunningProcess {
 export async function startComponent(component: ComponentName, config: Config, options: { logger?: Logger } = {}): Promise<RunningProcess> {
   const logger = options.logger ?? createLogger(config.log.level).child({ component });
   const registry = createRegistry();
-  const cleanups: Array<() => Promise<void>> = [];
+  const lifecycle = createLifecycle(logger);
+  const stop = lifecycle.stop;
   const endpoints: Record<string, string> = {};
-  const stop = async () => {
-    for (let fn = cleanups.pop(); fn; fn = cleanups.pop()) {
-      try {
-        await fn();
-      } catch (err) {
-        logger.warn({ err }, 'error while stopping');
-      }
-    }
-  };
   const started = (name: string, running: Running) => {
-    cleanups.push(() => running.close());
+    lifecycle.onStop(() => running.close());
     if (running.url) endpoints[name] = running.url;
     if (running.grpcUrl) endpoints['otlp-grpc'] = running.grpcUrl;
   };
@@ -44,26 +37,26 @@ export async function startComponent(component: ComponentName, config: Config, o
   try {
     if (component === 'gateway') {
       const keys = await openKeys(config, logger);
-      cleanups.push(() => keys.close());
+      lifecycle.onStop(() => keys.close());
       const bus = await openBus(config, logger, 'ollystack-gateway');
-      cleanups.push(() => bus.close());
+      lifecycle.onStop(() => bus.close());
       // Ready once the bus took the topics; after that the gateway answers 503 while the bus is down.
       started('ops', await startOps({ host: config.ops.host, port: config.ops.port, logger, registry, ready: () => true }));
       started('otlp-http', await startGateway({ config, bus, keys: keys.resolver, logger, registry }));
     } else if (component === 'storage' || component === 'metering') {
       const store = await openStore(config, logger);
-      cleanups.push(() => store.close());
+      lifecycle.onStop(() => store.close());
       const bus = await openBus(config, logger, `ollystack-${component}`);
-      cleanups.push(() => bus.close());
+      lifecycle.onStop(() => bus.close());
       started('ops', await startOps({ host: config.ops.host, port: config.ops.port, logger, registry, ready: () => store.ping() }));
       const deps = { config, bus, store, logger, registry };
       started(component, component === 'storage' ? startStorage(deps) : await startMetering(deps));
       registerGroupLag(deps, [component === 'storage' ? STORAGE_GROUP : METERING_GROUP]);
     } else {
       const keys = await openKeys(config, logger);
-      cleanups.push(() => keys.close());
+      lifecycle.onStop(() => keys.close());
       const store = await openStore(config, logger);
-      cleanups.push(() => store.close());
+      lifecycle.onStop(() => store.close());
       started('api', await startApi({ config, store, keys: keys.resolver, logger, registry }));
     }
     return { component, logger, endpoints, stop };

@@ -3,6 +3,7 @@
  * a segmented append-only log with group-committed fsyncs; consumer groups are coordinated
  * in process and commit offsets to small JSON files. See partition-log.ts for the write path.
  */
+import { GroupHasMembersError } from '../errors.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import type {
@@ -267,7 +268,7 @@ class EmbeddedBus implements Bus, ConsumerHost {
   async setCommitted(groupId: string, offsets: CommittedOffset[]): Promise<void> {
     this.assertOpen('setCommitted');
     const live = this.groups.get(groupId)?.size ?? 0;
-    if (live > 0) throw new Error(`setCommitted: group ${groupId} has ${live} live member(s); close them first`);
+    if (live > 0) throw new GroupHasMembersError(groupId, String(live));
     await this.commitOffsets(groupId, offsets);
   }
 

@@ -3,6 +3,7 @@
  * OffsetFetch APIs (the client's own commit() drops the metadata the storage consumer keeps
  * its pending-batch marker in).
  */
+import { GroupHasMembersError } from '../errors.ts';
 import { offsetCommitV9, offsetFetchV9 } from '@platformatic/kafka';
 import type { CommittedOffset, TopicPartition } from '../types.ts';
 import type { GroupCoordinator } from './coordinator.ts';
@@ -63,7 +64,7 @@ export async function commitOffsets(
       return;
     } catch (err) {
       if (member === null && hasKafkaError(err, 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_MEMBER_EPOCH', 'STALE_MEMBER_EPOCH')) {
-        throw new Error(`setCommitted: group ${coordinator.groupId} has live member(s); close them first`, { cause: err });
+        throw new GroupHasMembersError(coordinator.groupId, '', { cause: err });
       }
       if (hasKafkaError(err, 'UNKNOWN_TOPIC_OR_PARTITION')) {
         throw new Error(`commit: unknown topic or partition in ${offsets.map((o) => `${o.topic}/${o.partition}`).join(', ')}`, { cause: err });
