@@ -6,18 +6,25 @@
  *      generator in another process), MB/s beside the ceiling;
  *   3. Kafka to the store: rows/s of one storage consumer process draining a filled topic into
  *      chDB, beside a consumer that only polls (the bus's read ceiling).
- * Run: npx node bench/kafka.ts (BENCH_SECONDS sets the load duration; BENCH_RUNS repeats).
+ * Run: npx node bench/kafka.ts (BENCH_SECONDS sets the load duration; BENCH_RUNS repeats;
+ * BENCH_KAFKA_SKIP_PRODUCE=1 runs only the store part; BENCH_KAFKA_PATHS=poll,chdb,remote picks
+ * the drains; BENCH_KAFKA_RECORDS sets the records drained (1200; more of them shows the
+ * consumer past its JIT warm-up and first allocations), BENCH_KAFKA_COMPRESSION how they are
+ * compressed; BENCH_KAFKA_PROFILE=file.cpuprofile CPU-profiles the remote drain and prints the
+ * functions with the most self time).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createKafkaBus, HEADER_ITEMS, HEADER_SIGNAL, HEADER_TENANT, type Bus } from '../src/bus/index.ts';
+import { createKafkaBus, HEADER_ITEMS, HEADER_SIGNAL, HEADER_TENANT, type Bus, type KafkaCompression } from '../src/bus/index.ts';
 import { decodeRequest, requestToJson } from '../src/otlp/index.ts';
 import { createRegistry } from '../src/selfobs/index.ts';
 import { createStorageConsumer, createStore, migrate, TRACES_TABLE } from '../src/storage/index.ts';
 import { spanRequest } from './payloads.ts';
+import { spawnChdbHttpServer } from '../test/support/chdb-http-server-process.ts';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
 const services = here('../scripts/services');
@@ -26,6 +33,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const PORT = Number(process.env.BENCH_KAFKA_PORT ?? 19492);
 const BROKER = `127.0.0.1:${PORT}`;
 const PARTITIONS = 32;
+/** How the store part's topic is filled (the gateway's bus.compression). */
+const COMPRESSION = (process.env.BENCH_KAFKA_COMPRESSION ?? 'lz4') as KafkaCompression;
 const SPANS = 500;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -147,22 +156,97 @@ async function fillTraces(bus: Bus, records: number): Promise<number> {
   return bytes;
 }
 
-async function drainPollOnly(bus: Bus, records: number): Promise<number> {
+interface DrainRate {
+  rowsPerSec: number;
+  rowsPerCpuSec: number;
+  /** What the drain did: inserts, their mean rows and body bytes, the CPU split. */
+  note?: string;
+}
+
+/** CPU seconds (user + system) of a process.cpuUsage() difference. */
+const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
+
+async function drainPollOnly(bus: Bus, records: number): Promise<DrainRate> {
   const consumer = bus.consumer({ groupId: `poll-only-${Date.now()}`, topics: ['traces'] });
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   let got = 0;
   while (got < records) got += (await consumer.poll({ maxRecords: 500, maxWaitMs: 500 })).length;
   const sec = (performance.now() - started) / 1000;
+  const usage = process.cpuUsage(cpu0);
+  const cpu = cpuSeconds(usage);
   await consumer.close();
-  return (got * SPANS) / sec;
+  const note = `poll: CPU ${(usage.user / 1e6).toFixed(2)} s user + ${(usage.system / 1e6).toFixed(2)} s system over ${sec.toFixed(1)} s`;
+  return { rowsPerSec: (got * SPANS) / sec, rowsPerCpuSec: (got * SPANS) / cpu, note };
 }
 
-async function drainIntoStore(bus: Bus, records: number): Promise<number> {
+/** A V8 CPU profile of this process while `work` runs (the inspector's sampling profiler). */
+async function profiled<T>(file: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!file) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    writeFileSync(file, JSON.stringify(profile));
+    printTopSelfTime(profile, 15);
+  }
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+
+/** The functions with the most self time (samples whose top frame they were), summed over call sites. */
+function printTopSelfTime(profile: { nodes: ProfileNode[]; samples?: number[]; timeDeltas?: number[] }, top: number): void {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byFunction = new Map<string, number>();
+  const samples = profile.samples ?? [];
+  const deltas = profile.timeDeltas ?? [];
+  let total = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const f = nodes.get(samples[i])!.callFrame;
+    const where = f.url ? `${f.url.replace(/^.*\/(node_modules|src|bench|test)\//, '$1/')}:${f.lineNumber + 1}` : '';
+    const name = `${f.functionName || '(anonymous)'} ${where}`.trim();
+    const us = deltas[i] ?? 0;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+    total += us;
+  }
+  console.log(`\nCPU profile of the remote drain, self time, top ${top} of ${(total / 1e6).toFixed(2)} s:`);
+  for (const [name, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`  ${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1e3).toFixed(0).padStart(7)} ms  ${name}`);
+  }
+}
+
+/**
+ * Rows/s of one storage consumer draining the topic, and rows per CPU-second of the consumer
+ * process itself. In process (chDB) the engine's parsing and merging share the 2 cores with the
+ * consumer; `remote` puts the engine in another process behind the ClickHouse HTTP interface
+ * (as a ClickHouse server would be), so the CPU figure is the consumer's own cost per row.
+ */
+async function drainIntoStore(bus: Bus, records: number, remote: boolean): Promise<DrainRate> {
   const dir = mkdtempSync(join(tmpdir(), 'olly-bench-store-'));
-  const store = await createStore({ url: `chdb://${dir}` });
+  const server = remote ? await spawnChdbHttpServer({ dir }) : null;
+  const store = await createStore({ url: server ? `http://default:@127.0.0.1:${server.port}/default` : `chdb://${dir}` });
   await migrate(store, { traces: 30, logs: 30, metrics: 30 });
+  // Counts the signal-table inserts (how many batches the rows took) without changing them.
+  const insertRaw = store.insertRaw!.bind(store);
+  let inserts = 0;
+  let insertBytes = 0;
+  store.insertRaw = (table, format, body, options) => {
+    inserts++;
+    insertBytes += body.length;
+    return insertRaw(table, format, body, options);
+  };
   const consumer = createStorageConsumer({ bus, store, groupId: `storage-bench-${Date.now()}`, batchMaxRows: 50_000, batchMaxMs: 1000, registry: createRegistry() });
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   consumer.start();
   const expected = records * SPANS;
   let rows = 0;
@@ -171,10 +255,14 @@ async function drainIntoStore(bus: Bus, records: number): Promise<number> {
     rows = Number((await store.query<{ n: string }>(`SELECT count() AS n FROM ${TRACES_TABLE}`))[0].n);
   }
   const sec = (performance.now() - started) / 1000;
+  const usage = process.cpuUsage(cpu0);
+  const cpu = cpuSeconds(usage);
   await consumer.stop();
   await store.close();
+  await server?.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
-  return rows / sec;
+  const note = `${remote ? 'remote' : 'chdb'}: ${inserts} inserts of ${fmt(rows / inserts)} rows, ${(insertBytes / rows).toFixed(0)} body bytes per row; CPU ${(usage.user / 1e6).toFixed(2)} s user + ${(usage.system / 1e6).toFixed(2)} s system over ${sec.toFixed(1)} s`;
+  return { rowsPerSec: rows / sec, rowsPerCpuSec: rows / cpu, note };
 }
 
 const stateDir = mkdtempSync(join(tmpdir(), 'olly-bench-kafka-'));
@@ -186,49 +274,62 @@ try {
   const perfRecords = Math.max(2000, Math.round((SECONDS * 250e6) / recordSize));
   const payloadFile = writePayloadFile(stateDir, recordSize);
 
-  console.log(`\n### Producing to Kafka: gateway (OTLP/HTTP, ${SPANS}-span trace requests of ${(recordSize / 1024).toFixed(0)} KiB) vs kafka-producer-perf-test (records of the same size: the same spans as OTLP/JSON text), acks=all, idempotent, ${PARTITIONS} partitions, ${RUNS} run(s), medians\n`);
-  console.log('| compression | producer | records/s | MB/s | spans/s | p50 ms | p99 ms | peak RSS MB | vs perf-test |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const compression of ['none', 'lz4']) {
-    const perf: PerfResult[] = [];
-    const gw: Array<{ records: number; mb: number; spans: number; p50: number; p99: number; rss: number }> = [];
-    for (let run = 0; run < RUNS; run++) {
-      const topic = `perf-${compression}-${run}-${Date.now()}`;
-      await admin.ensureTopics([{ name: topic, partitions: PARTITIONS, retentionMs: 3_600_000 }]);
-      perf.push(producerPerfTest(libs, topic, payloadFile, perfRecords, compression));
-      const server = await startGateway(compression);
-      const load = await runLoad(`http://127.0.0.1:${server.port}/v1/traces`, server.key);
-      const rss = await stopGateway(server);
-      if (load.failed) console.error(`  (gateway: ${load.failed} failed requests)`);
-      gw.push({ records: load.reqPerSec, mb: load.mbPerSec, spans: load.itemsPerSec, p50: load.p50, p99: load.p99, rss });
+  if (process.env.BENCH_KAFKA_SKIP_PRODUCE !== '1') {
+    console.log(`\n### Producing to Kafka: gateway (OTLP/HTTP, ${SPANS}-span trace requests of ${(recordSize / 1024).toFixed(0)} KiB) vs kafka-producer-perf-test (records of the same size: the same spans as OTLP/JSON text), acks=all, idempotent, ${PARTITIONS} partitions, ${RUNS} run(s), medians\n`);
+    console.log('| compression | producer | records/s | MB/s | spans/s | p50 ms | p99 ms | peak RSS MB | vs perf-test |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const compression of ['none', 'lz4']) {
+      const perf: PerfResult[] = [];
+      const gw: Array<{ records: number; mb: number; spans: number; p50: number; p99: number; rss: number }> = [];
+      for (let run = 0; run < RUNS; run++) {
+        const topic = `perf-${compression}-${run}-${Date.now()}`;
+        await admin.ensureTopics([{ name: topic, partitions: PARTITIONS, retentionMs: 3_600_000 }]);
+        perf.push(producerPerfTest(libs, topic, payloadFile, perfRecords, compression));
+        const server = await startGateway(compression);
+        const load = await runLoad(`http://127.0.0.1:${server.port}/v1/traces`, server.key);
+        const rss = await stopGateway(server);
+        if (load.failed) console.error(`  (gateway: ${load.failed} failed requests)`);
+        gw.push({ records: load.reqPerSec, mb: load.mbPerSec, spans: load.itemsPerSec, p50: load.p50, p99: load.p99, rss });
+      }
+      const ceiling = median(perf.map((p) => p.mbPerSec));
+      console.log(`| ${compression} | kafka-producer-perf-test | ${fmt(median(perf.map((p) => p.recordsPerSec)))} | ${ceiling.toFixed(0)} | ${fmt(median(perf.map((p) => p.recordsPerSec)) * SPANS)} | ${median(perf.map((p) => p.p50))} | ${median(perf.map((p) => p.p99))} | (JVM) | 1.00 |`);
+      const mb = median(gw.map((g) => g.mb));
+      console.log(`| ${compression} | ollystack gateway | ${fmt(median(gw.map((g) => g.records)))} | ${mb.toFixed(0)} | ${fmt(median(gw.map((g) => g.spans)))} | ${median(gw.map((g) => g.p50)).toFixed(1)} | ${median(gw.map((g) => g.p99)).toFixed(1)} | ${median(gw.map((g) => g.rss)).toFixed(0)} | ${(mb / ceiling).toFixed(2)} |`);
     }
-    const ceiling = median(perf.map((p) => p.mbPerSec));
-    console.log(`| ${compression} | kafka-producer-perf-test | ${fmt(median(perf.map((p) => p.recordsPerSec)))} | ${ceiling.toFixed(0)} | ${fmt(median(perf.map((p) => p.recordsPerSec)) * SPANS)} | ${median(perf.map((p) => p.p50))} | ${median(perf.map((p) => p.p99))} | (JVM) | 1.00 |`);
-    const mb = median(gw.map((g) => g.mb));
-    console.log(`| ${compression} | ollystack gateway | ${fmt(median(gw.map((g) => g.records)))} | ${mb.toFixed(0)} | ${fmt(median(gw.map((g) => g.spans)))} | ${median(gw.map((g) => g.p50)).toFixed(1)} | ${median(gw.map((g) => g.p99)).toFixed(1)} | ${median(gw.map((g) => g.rss)).toFixed(0)} | ${(mb / ceiling).toFixed(2)} |`);
   }
   await admin.close();
 
   console.log(`\n### Kafka to the store: one storage consumer process, traces (${SPANS} spans per record) into chDB, beside polling alone\n`);
-  console.log('| path | spans (rows)/s | vs poll only |');
-  console.log('|---|---|---|');
-  const pollRates: number[] = [];
-  const storeRates: number[] = [];
+  console.log('| path | spans (rows)/s | vs poll only | consumer rows per CPU-second |');
+  console.log('|---|---|---|---|');
+  const paths = new Set((process.env.BENCH_KAFKA_PATHS ?? 'poll,chdb,remote').split(','));
+  const pollRates: DrainRate[] = [];
+  const storeRates: DrainRate[] = [];
+  const remoteRates: DrainRate[] = [];
   for (let run = 0; run < RUNS; run++) {
     // A fresh broker topic per run: delete-and-recreate is slow on KRaft, so the run number goes in the group, and the topic is filled once.
-    const bus = await createKafkaBus({ brokers: [BROKER], replicationFactor: 1, compression: 'lz4' });
+    const bus = await createKafkaBus({ brokers: [BROKER], replicationFactor: 1, compression: COMPRESSION });
     if (run === 0) {
       await bus.ensureTopics([{ name: 'traces', partitions: PARTITIONS, retentionMs: 3_600_000 }]);
       await fillTraces(bus, Number(process.env.BENCH_KAFKA_RECORDS ?? 1200));
     }
     const records = Number(process.env.BENCH_KAFKA_RECORDS ?? 1200);
-    pollRates.push(await drainPollOnly(bus, records));
-    storeRates.push(await drainIntoStore(bus, records));
+    if (paths.has('poll')) pollRates.push(await drainPollOnly(bus, records));
+    if (paths.has('chdb')) storeRates.push(await drainIntoStore(bus, records, false));
+    if (paths.has('remote')) remoteRates.push(await profiled(run === 0 ? process.env.BENCH_KAFKA_PROFILE : undefined, () => drainIntoStore(bus, records, true)));
     await bus.close();
   }
-  const poll = median(pollRates);
-  console.log(`| poll only (Kafka fetch) | ${fmt(poll)} | 1.00 |`);
-  console.log(`| storage consumer into chDB | ${fmt(median(storeRates))} | ${(median(storeRates) / poll).toFixed(2)} |`);
+  const poll = pollRates.length > 0 ? median(pollRates.map((r) => r.rowsPerSec)) : NaN;
+  for (const [name, rates] of [
+    ['poll only (Kafka fetch)', pollRates],
+    ['storage consumer into chDB (in process)', storeRates],
+    ['storage consumer into ClickHouse over HTTP (engine in another process)', remoteRates],
+  ] as const) {
+    if (rates.length === 0) continue;
+    const rate = median(rates.map((r) => r.rowsPerSec));
+    console.log(`| ${name} | ${fmt(rate)} | ${Number.isNaN(poll) ? '-' : (rate / poll).toFixed(2)} | ${fmt(median(rates.map((r) => r.rowsPerCpuSec)))} |`);
+  }
+  for (const r of [...pollRates, ...storeRates, ...remoteRates]) console.log(`  ${r.note}`);
 } finally {
   execFileSync('bash', [services, 'kafka-stop', stateDir], { stdio: 'ignore' });
   rmSync(stateDir, { recursive: true, force: true });

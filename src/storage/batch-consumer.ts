@@ -63,6 +63,12 @@ export interface BatchWriter<D> {
   write(data: D, batch: SealedBatch, owned: () => boolean): Promise<void>;
   /** A record skipped because the ingest ledger says it is written already (a replay, a takeover). */
   recordAlreadyWritten?(): void;
+  /**
+   * A batch is done: written and committed, or empty and committed. Its data is never used
+   * again, so its buffers may go to a later batch. (A batch dropped with a revoked partition
+   * is not handed back: an insert of it may still be running.)
+   */
+  release?(data: D): void;
 }
 
 export interface BatchConsumerOptions<D> {
@@ -346,6 +352,7 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
         }
       }
       st.sealed.shift();
+      writer.release?.(b.data);
     }
   }
 

@@ -13,7 +13,7 @@ import type { Signal } from '../telemetry/index.ts';
 import { checkPositive, createBatchConsumer, type BatchConsumer, type BatchConsumerLogger, type BatchWriter, type SealedBatch } from './batch-consumer.ts';
 import { createConsumerMetrics, type ConsumerMetrics } from './consumer-metrics.ts';
 import { RECORD_MAPPERS, type Row } from './rows/index.ts';
-import { NATIVE_MAPPERS, NativeRowSink } from './rows/native/index.ts';
+import { NATIVE_MAPPERS, NativeRowSink, NativeSinkPool } from './rows/native/index.ts';
 import { RowSink } from './rows/sink.ts';
 import { TextRowSink, WIRE_MAPPERS } from './rows/wire/index.ts';
 import { RAW_FORMATS, type RawFormat, type Store } from './store.ts';
@@ -45,6 +45,13 @@ export interface StorageConsumerOptions {
    * the Native encoders are checked against).
    */
   insertFormat?: RawFormat;
+  /**
+   * Bytes of emptied Native sinks kept for later batches (default batchMaxRows x 4 KiB, about
+   * three full batches of span rows; 0 keeps none). Reusing a sink saves growing its buffers
+   * again, their fresh pages and the garbage collections their memory triggers: with many
+   * partitions (one open batch each), more of them fit and the consumer spends less CPU per row.
+   */
+  sinkPoolMaxBytes?: number;
   /**
    * Keep the ingest ledger (default true): the offset ranges written, recorded in the store
    * after each batch and consulted when a partition is taken, so records already stored are
@@ -79,6 +86,8 @@ function errorInfo(err: unknown): { err: string } {
 function validate(options: StorageConsumerOptions): void {
   const { batchMaxRows, batchMaxMs, pollMaxRecords, retryBaseMs, retryMaxMs } = options;
   checkPositive('storage consumer', { batchMaxRows, batchMaxMs, pollMaxRecords, retryBaseMs, retryMaxMs });
+  const pool = options.sinkPoolMaxBytes;
+  if (pool !== undefined && !(Number.isSafeInteger(pool) && pool >= 0)) throw new Error(`storage consumer: sinkPoolMaxBytes must be a non-negative integer, got ${pool}`);
   if (options.insertFormat !== undefined && !RAW_FORMATS.includes(options.insertFormat)) {
     throw new Error(`storage consumer: insertFormat must be one of ${RAW_FORMATS.join(', ')}, got ${JSON.stringify(options.insertFormat)}`);
   }
@@ -87,15 +96,24 @@ function validate(options: StorageConsumerOptions): void {
   }
 }
 
+/**
+ * The default sinkPoolMaxBytes, per row of batchMaxRows: a full batch of span rows takes about
+ * 1.2 KB a row (columns, dictionaries, the block written from them), so about three full
+ * batches, or the part-filled batches of many partitions.
+ */
+const SINK_POOL_BYTES_PER_ROW = 4096;
+
 /** Decodes records into row sinks and inserts a batch's tables, one insert each. */
-function rowWriter(store: Store, insertFormat: RawFormat, metrics: ConsumerMetrics, logger: ConsumerLogger | undefined): BatchWriter<RowBatch> {
+function rowWriter(store: Store, insertFormat: RawFormat, sinkPoolMaxBytes: number, metrics: ConsumerMetrics, logger: ConsumerLogger | undefined): BatchWriter<RowBatch> {
   // Decoding straight to Native columns (or JSONEachRow text) is several times cheaper than
   // protobufjs objects -> row objects -> JSON.stringify, and chDB inserts Native blocks about 3x
   // faster than the same rows as JSON text (consumer.bench.ts); a store without raw inserts (a
   // test double) gets row objects.
   const insertRaw = store.insertRaw?.bind(store);
   const mappers = (insertRaw ? (insertFormat === 'Native' ? NATIVE_MAPPERS : WIRE_MAPPERS) : RECORD_MAPPERS) as Record<string, SinkMapper>;
-  const newSink = (): BatchSink => (!insertRaw ? new RowSink() : insertFormat === 'Native' ? new NativeRowSink() : new TextRowSink());
+  // A batch's sink grows to hold it; reusing it saves the regrowing, the fresh pages and the garbage.
+  const pool = insertRaw && insertFormat === 'Native' ? new NativeSinkPool(sinkPoolMaxBytes) : null;
+  const newSink = (): BatchSink => (!insertRaw ? new RowSink() : pool !== null ? pool.take() : new TextRowSink());
   return {
     open: (topic) => ({ sink: newSink(), mapper: Object.hasOwn(mappers, topic) ? mappers[topic] : null }),
     add(batch: RowBatch, rec: ConsumedRecord): number {
@@ -133,22 +151,26 @@ function rowWriter(store: Store, insertFormat: RawFormat, metrics: ConsumerMetri
       metrics.batch(b.topic, b.units);
     },
     recordAlreadyWritten: () => metrics.recordSkipped(),
+    release(batch: RowBatch): void {
+      if (pool !== null && batch.sink instanceof NativeRowSink) pool.give(batch.sink);
+    },
   };
 }
 
 export function createStorageConsumer(options: StorageConsumerOptions): StorageConsumer {
   validate(options);
   const metrics = createConsumerMetrics(options.registry);
+  const batchMaxRows = options.batchMaxRows ?? 50_000;
   // bus, store, logger, retries and ledger as given; the rest with the storage defaults.
   return createBatchConsumer({
     ...options,
     name: 'storage consumer',
     groupId: options.groupId ?? 'storage',
     topics: options.topics ?? ['traces', 'metrics', 'logs'],
-    batchMaxUnits: options.batchMaxRows ?? 50_000,
+    batchMaxUnits: batchMaxRows,
     batchMaxMs: options.batchMaxMs ?? 2_000,
     // A bus record is a whole export request (often hundreds of items), so polls stay small.
     pollMaxRecords: options.pollMaxRecords ?? 64,
-    writer: rowWriter(options.store, options.insertFormat ?? 'Native', metrics, options.logger),
+    writer: rowWriter(options.store, options.insertFormat ?? 'Native', options.sinkPoolMaxBytes ?? batchMaxRows * SINK_POOL_BYTES_PER_ROW, metrics, options.logger),
   });
 }

@@ -15,7 +15,7 @@ import type { WireCursor } from '../wire/cursor.ts';
 import { JsonBytes } from '../wire/json-bytes.ts';
 import { KEY_VALUE } from '../wire/specs.ts';
 import { checkUtf8 } from '../wire/text.ts';
-import { NativeBytes } from './bytes.ts';
+import { NativeBytes, checkUtf8At, viewOf, viewOfCached } from './bytes.ts';
 import { MapStream } from './columns.ts';
 import type { LowCardinalityColumn } from './low-cardinality.ts';
 
@@ -157,6 +157,9 @@ function isKey(b: Uint8Array, s: number, e: number, key: Uint8Array): boolean {
   return true;
 }
 
+/** The longest text of a number or bool value, with its length prefix ('-9223372036854775808', '-2.2250738585072014e-308'). */
+const VALUE_TEXT_MAX = 32;
+
 // Entries of the map being written: key id, and where the value is in the values stream.
 let entryIds = new Int32Array(64);
 let entryStarts = new Float64Array(64);
@@ -174,7 +177,13 @@ function growEntries(): void {
   entryEnds = grow(entryEnds, (n) => new Float64Array(n));
 }
 
-/** Appends one map (one row of `m`) of the KeyValues in `ranges`. */
+/**
+ * Appends one map (one row of `m`) of the KeyValues in `ranges`.
+ *
+ * Most entries are a short key and an AnyValue holding one short string or integer, all lengths
+ * one byte: those are matched in place (no calls, no bounds checks per byte: the values stream
+ * has room for every entry's text before the loop), the rest go through readEntry.
+ */
 export function writeMap(c: WireCursor, ranges: Ranges, m: MapStream): void {
   const n = ranges.n;
   if (n === 0) {
@@ -188,40 +197,140 @@ export function writeMap(c: WireCursor, ranges: Ranges, m: MapStream): void {
   const keys = m.keys;
   const regionStart = values.pos;
   const serial = (m.serial = (m.serial + 1) | 0);
+  if (n >> 1 > m.guess.length) m.growGuess((n >> 1) - 1);
+  const guess = m.guess;
+  // A value's text is at most its entry's bytes, or VALUE_TEXT_MAX for a number or a bool.
+  values.ensure(a[n - 1] - a[0] + VALUE_TEXT_MAX * (n >> 1));
+  let vb = values.buf;
+  let vv = values.dv;
+  const sv = viewOfCached(b);
+  let seenIn = m.seenIn;
+  let entryOf = m.entryOf;
+  // The values stream's write position, kept in a local and stored back before any call that writes.
+  let vp = values.pos;
   let k = 0;
   let duplicates = false;
+  let skipped = false;
+  // While every key is its position's guess (and the guesses are known distinct), no duplicate bookkeeping.
+  let fast = true;
+  const distinct = m.distinctGuesses;
   for (let i = 0; i < n; i += 2) {
-    const valueStart = values.pos;
-    readEntry(c, a[i], a[i + 1], values);
-    if (keyE - keyS === 9 && isKey(b, keyS, keyE, PROTO_KEY)) {
+    const s = a[i];
+    const e = a[i + 1];
+    const valueStart = vp;
+    let ks = s + 2;
+    let ke = 0;
+    // 0x0a keyLen key 0x12 valueLen (0x0a strLen str | 0x18 varint), every length below 0x80.
+    const keyLen = e - s >= 6 ? b[s + 1] : 0x80;
+    const v = ks + keyLen;
+    if (b[s] === 0x0a && keyLen < 0x80 && v + 4 <= e && b[v] === 0x12 && b[v + 1] === e - v - 2) {
+      const inner = b[v + 2];
+      if (inner === 0x0a && b[v + 3] === e - v - 4) {
+        vb[vp++] = e - v - 4;
+        let high = 0;
+        let j = v + 4;
+        for (; j + 4 <= e; j += 4, vp += 4) {
+          const x = sv.getInt32(j, true);
+          high |= x;
+          vv.setInt32(vp, x, true);
+        }
+        for (; j < e; j++) {
+          const x = b[j];
+          high |= x;
+          vb[vp++] = x;
+        }
+        if ((high & 0x80808080) !== 0) checkUtf8At(b, v + 4, e);
+        ke = v;
+      } else if (inner === 0x18) {
+        c.pos = v + 3;
+        const lo = c.varint(e);
+        if (c.pos === e) {
+          values.pos = vp;
+          values.i64Text(c.hi, lo);
+          vp = values.pos;
+          ke = v;
+        }
+      }
+    }
+    if (ke === 0) {
+      values.pos = vp;
+      readEntry(c, s, e, values);
+      ks = keyS;
+      ke = keyE;
+      // The general path's text (escapes, arrays) may outgrow its entry: room for the rest again.
+      if (i + 2 < n) values.ensure(a[n - 1] - a[i + 2] + VALUE_TEXT_MAX * ((n - i) >> 1));
+      vb = values.buf;
+      vv = values.dv;
+      vp = values.pos;
+    }
+    if (ke - ks === 9 && isKey(b, ks, ke, PROTO_KEY)) {
       // The object mapper's plain object swallows it (its prototype setter).
-      values.pos = valueStart;
+      vp = valueStart;
+      if (fast) seenSoFar(m, k, valueStart);
+      fast = false;
+      skipped = true;
       continue;
     }
     const at = i >> 1;
-    if (at >= m.guess.length) m.growGuess(at);
-    const guess = m.guess[at];
-    const id = guess !== 0 && keys.holds(guess, b, keyS, keyE) ? guess : (m.guess[at] = keys.id(b, keyS, keyE));
-    if (id >= m.seenIn.length) m.coverKeys();
-    if (m.seenIn[id] === serial) {
-      const j = m.entryOf[id];
+    let id = guess[at];
+    if (id === 0 || !keys.holds(id, b, sv, ks, ke)) {
+      id = guess[at] = keys.id(b, ks, ke);
+      if (fast) seenSoFar(m, k, valueStart);
+      fast = false;
+    }
+    if (k + 1 >= entryIds.length) growEntries();
+    entryStarts[k] = valueStart;
+    if (fast && at < distinct) {
+      // Every key so far is the guess at its position, and those guesses are distinct ids: no
+      // duplicate is possible, so no bookkeeping (the ids are guess[0, k)).
+      k++;
+      continue;
+    }
+    if (fast) {
+      seenSoFar(m, k, valueStart);
+      fast = false;
+    }
+    if (id >= seenIn.length) m.coverKeys();
+    seenIn = m.seenIn;
+    entryOf = m.entryOf;
+    if (seenIn[id] === serial) {
+      const j = entryOf[id];
       entryStarts[j] = valueStart;
-      entryEnds[j] = values.pos;
+      entryEnds[j] = vp;
       duplicates = true;
     } else {
-      if (k === entryIds.length) growEntries();
-      m.seenIn[id] = serial;
-      m.entryOf[id] = k;
+      seenIn[id] = serial;
+      entryOf[id] = k;
       entryIds[k] = id;
-      entryStarts[k] = valueStart;
-      entryEnds[k] = values.pos;
+      entryEnds[k] = vp;
       k++;
     }
   }
+  values.pos = vp;
   if (duplicates) keepLastValues(values, regionStart, k);
-  for (let j = 0; j < k; j++) keys.push(entryIds[j]);
+  keys.pushIds(fast ? guess : entryIds, k);
+  // guess[0, k) now holds this map's ids at their positions: distinct unless a key repeated or one was dropped.
+  m.distinctGuesses = duplicates || skipped ? 0 : k;
   m.endRow(k);
   c.pos = saved;
+}
+
+/**
+ * Leaving the no-bookkeeping path after k entries: records them as the other path would have
+ * (their ids are guess[0, k), their values contiguous up to `end`).
+ */
+function seenSoFar(m: MapStream, k: number, end: number): void {
+  const serial = m.serial;
+  const guess = m.guess;
+  if (m.keys.size > m.seenIn.length) m.coverKeys();
+  while (k + 1 >= entryIds.length) growEntries();
+  for (let j = 0; j < k; j++) {
+    const id = guess[j];
+    m.seenIn[id] = serial;
+    m.entryOf[id] = j;
+    entryIds[j] = id;
+    entryEnds[j] = j + 1 < k ? entryStarts[j + 1] : end;
+  }
 }
 
 /** Rewrites the values from regionStart as the k entries' last values, in entry order (rare: maps with a repeated key). */
@@ -246,9 +355,11 @@ const DEFAULT_SERVICE = Buffer.from(DEFAULT_SERVICE_NAME);
 export class ConstantMap {
   private keys: Buffer[] = [];
   private values: Buffer = Buffer.alloc(0);
+  private valuesView: DataView = viewOf(this.values);
   /** The text of the `service.name` entry, or unknown_service when absent or empty (values.ts serviceNameOf). */
   serviceName: Buffer = DEFAULT_SERVICE;
   private target: MapStream | null = null;
+  private targetGeneration = 0;
   private ids = new Int32Array(0);
 
   /** Encodes the KeyValues in `ranges`. */
@@ -277,6 +388,7 @@ export class ConstantMap {
     }
     this.keys = keys;
     this.values = Buffer.from(values);
+    this.valuesView = viewOf(this.values);
     this.serviceName = service !== null && service.length > 0 ? Buffer.from(service) : DEFAULT_SERVICE;
     this.target = null;
   }
@@ -284,13 +396,14 @@ export class ConstantMap {
   /** Appends the map as one row of `m`. */
   write(m: MapStream): void {
     const k = this.keys.length;
-    if (this.target !== m) {
+    if (this.target !== m || this.targetGeneration !== m.keys.generation) {
       this.target = m;
+      this.targetGeneration = m.keys.generation;
       if (this.ids.length < k) this.ids = new Int32Array(k);
       for (let j = 0; j < k; j++) this.ids[j] = m.keys.id(this.keys[j], 0, this.keys[j].length);
     }
-    for (let j = 0; j < k; j++) m.keys.push(this.ids[j]);
-    m.values.copy(this.values, 0, this.values.length);
+    m.keys.pushIds(this.ids, k);
+    m.values.copy(this.values, 0, this.values.length, this.valuesView);
     m.endRow(k);
   }
 }
@@ -299,6 +412,7 @@ export class ConstantMap {
 export class ConstantString {
   bytes: Buffer = Buffer.alloc(0);
   private target: LowCardinalityColumn | null = null;
+  private targetGeneration = 0;
   private id = 0;
 
   set(bytes: Buffer): void {
@@ -307,8 +421,9 @@ export class ConstantString {
   }
 
   idIn(col: LowCardinalityColumn): number {
-    if (this.target !== col) {
+    if (this.target !== col || this.targetGeneration !== col.generation) {
       this.target = col;
+      this.targetGeneration = col.generation;
       this.id = col.id(this.bytes, 0, this.bytes.length);
     }
     return this.id;

@@ -16,8 +16,14 @@ import { LowCardinalityColumn } from './low-cardinality.ts';
 export interface Stream {
   mark(): void;
   rollback(): void;
-  prefix(out: Buffer[]): void;
-  data(out: Buffer[]): void;
+  /** Empties the stream for the next batch, keeping its buffers (no regrowing, no fresh pages). */
+  reset(): void;
+  /** Bytes its buffers hold allocated (what a pooled sink keeps). */
+  capacity(): number;
+  /** Bytes prefix() and data() write. */
+  byteSize(): number;
+  prefix(out: NativeBytes): void;
+  data(out: NativeBytes): void;
 }
 
 /** Array(T): one offset per row, the elements in `items`. */
@@ -34,8 +40,7 @@ export class ArrayStream<T extends Stream> implements Stream {
 
   /** Ends a row holding the `k` elements appended to `items` since the last row. */
   endRow(k: number): void {
-    this.count += k;
-    this.offsets.u64n(this.count);
+    this.offsets.offset((this.count += k));
   }
 
   mark(): void {
@@ -50,12 +55,26 @@ export class ArrayStream<T extends Stream> implements Stream {
     this.items.rollback();
   }
 
-  prefix(out: Buffer[]): void {
+  reset(): void {
+    this.count = this.markCount = 0;
+    this.offsets.reset();
+    this.items.reset();
+  }
+
+  capacity(): number {
+    return this.offsets.capacity() + this.items.capacity();
+  }
+
+  byteSize(): number {
+    return this.offsets.byteSize() + this.items.byteSize();
+  }
+
+  prefix(out: NativeBytes): void {
     this.items.prefix(out);
   }
 
-  data(out: Buffer[]): void {
-    out.push(this.offsets.view());
+  data(out: NativeBytes): void {
+    out.append(this.offsets);
     this.items.data(out);
   }
 }
@@ -78,6 +97,8 @@ export class MapStream implements Stream {
    * the same order, so a key is first checked against this guess (one compare, no hashing).
    */
   guess = new Int32Array(32);
+  /** guess[0, distinctGuesses) are distinct ids (the last map's keys, none repeated). */
+  distinctGuesses = 0;
 
   /** Makes seenIn / entryOf cover every key id. */
   coverKeys(): void {
@@ -105,8 +126,7 @@ export class MapStream implements Stream {
 
   /** Ends a row (a map) of `k` entries. */
   endRow(k: number): void {
-    this.count += k;
-    this.offsets.u64n(this.count);
+    this.offsets.offset((this.count += k));
   }
 
   mark(): void {
@@ -123,12 +143,28 @@ export class MapStream implements Stream {
     this.values.rollback();
   }
 
-  prefix(out: Buffer[]): void {
+  /** seenIn, entryOf and the guesses stay: serials keep counting up, a guessed id is always checked, and distinct ids stay distinct. */
+  reset(): void {
+    this.count = this.markCount = 0;
+    this.offsets.reset();
+    this.keys.reset();
+    this.values.reset();
+  }
+
+  capacity(): number {
+    return this.offsets.capacity() + this.keys.capacity() + this.values.capacity();
+  }
+
+  byteSize(): number {
+    return this.offsets.byteSize() + this.keys.byteSize() + this.values.byteSize();
+  }
+
+  prefix(out: NativeBytes): void {
     this.keys.prefix(out);
   }
 
-  data(out: Buffer[]): void {
-    out.push(this.offsets.view());
+  data(out: NativeBytes): void {
+    out.append(this.offsets);
     this.keys.data(out);
     this.values.data(out);
   }
@@ -184,19 +220,36 @@ export class NativeTable {
     for (const c of this.columns) c.stream.rollback();
   }
 
-  /** The Native block of every row written. */
-  block(): Buffer {
-    const parts: Buffer[] = [];
-    const head = new NativeBytes(16);
-    head.varuint(this.columns.length);
-    head.varuint(this.rows);
-    parts.push(head.view());
+  /** No rows, the buffers kept for the next batch. */
+  reset(): void {
+    this.rows = this.markRows = 0;
+    for (const c of this.columns) c.stream.reset();
+  }
+
+  capacity(): number {
+    let n = 0;
+    for (const c of this.columns) n += c.stream.capacity();
+    return n;
+  }
+
+  /** Bytes of the block blockInto() writes. */
+  blockSize(): number {
+    let n = 20;
+    for (let i = 0; i < this.columns.length; i++) n += this.heads[i].length + this.columns[i].stream.byteSize();
+    return n;
+  }
+
+  /** Appends the Native block of every row written to `out`. */
+  blockInto(out: NativeBytes): void {
+    out.ensure(this.blockSize());
+    out.varuint(this.columns.length);
+    out.varuint(this.rows);
     for (let i = 0; i < this.columns.length; i++) {
-      parts.push(this.heads[i]);
-      this.columns[i].stream.prefix(parts);
-      this.columns[i].stream.data(parts);
+      const head = this.heads[i];
+      out.copy(head, 0, head.length);
+      this.columns[i].stream.prefix(out);
+      this.columns[i].stream.data(out);
     }
-    return Buffer.concat(parts);
   }
 }
 

@@ -60,13 +60,15 @@ let pairs = 0;
 /** Requests mapped by both paths, under tenants of their own; stored and compared by check(). */
 export class Differential {
   readonly json = new TextRowSink();
-  readonly native = new NativeRowSink();
+  readonly native: NativeRowSink;
   readonly jsonTenant: string;
   readonly nativeTenant: string;
   accepted = 0;
   rejected = 0;
 
-  constructor(label: string) {
+  /** `blockRows`: rows per Native block of the native sink's bodies (the sink's default unless given). */
+  constructor(label: string, blockRows?: number) {
+    this.native = new NativeRowSink(blockRows);
     const n = ++pairs;
     // Unicode and quotes in the tenant too: it is a LowCardinality value like any other.
     this.jsonTenant = `json-"é"-${label}-${n}`;

@@ -12,7 +12,7 @@ import { METRIC_NATIVE_TABLES, appendMetricNative } from './metrics.ts';
 import type { NativeRowSink } from './sink.ts';
 import { TracesTable, appendTraceNative } from './traces.ts';
 
-export { NativeRowSink, type NativeEntry } from './sink.ts';
+export { NativeRowSink, NativeSinkPool, type NativeEntry } from './sink.ts';
 export type { NativeTable, ColumnDef } from './columns.ts';
 export { appendTraceNative } from './traces.ts';
 export { appendLogNative } from './logs.ts';

@@ -42,6 +42,8 @@ export class LogsTable extends NativeTable {
 
   constructor() {
     super(LOGS_TABLE);
+    // bandIds stay valid through reset().
+    this.severityText.pin();
   }
 }
 

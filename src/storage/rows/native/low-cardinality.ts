@@ -42,9 +42,34 @@ export class LowCardinalityColumn {
   /** Number of values. */
   n = 0;
   private markN = 0;
+  /** Keys that stay through reset() (constants whose ids the encoders hold). */
+  private pinned = 1;
+  /** Bumped by reset(): ids looked up before it are void. */
+  generation = 0;
 
   constructor() {
     this.add(EMPTY, 0, 0);
+  }
+
+  /** Keeps every key added so far through reset(), under the same ids. */
+  pin(): void {
+    this.pinned = this.size;
+  }
+
+  /** No values, and only the pinned keys: the buffers stay for the next batch. */
+  reset(): void {
+    this.n = this.markN = 0;
+    this.generation++;
+    if (this.size === this.pinned) return;
+    this.size = this.pinned;
+    this.keys.pos = this.keyStart[this.size - 1] + this.keyLen[this.size - 1];
+    this.keys.mark();
+    this.slots.fill(0);
+    for (let k = 0; k < this.size; k++) this.place(k);
+  }
+
+  capacity(): number {
+    return this.keys.capacity() + 4 * (3 * this.keyStart.length + this.slots.length + this.idx.length);
   }
 
   /** The id of the string in src[start, end), added to the dictionary (validated) when new. */
@@ -68,13 +93,16 @@ export class LowCardinalityColumn {
     return this.add(src, start, end, h);
   }
 
-  /** Whether key k holds exactly the bytes src[start, end) (a cheap check of a predicted id). */
-  holds(k: number, src: Uint8Array, start: number, end: number): boolean {
+  /** Whether key k holds exactly the bytes src[start, end) (a cheap check of a predicted id); `view` is viewOf(src). */
+  holds(k: number, src: Uint8Array, view: DataView, start: number, end: number): boolean {
     const len = end - start;
     if (k >= this.size || this.keyLen[k] !== len) return false;
-    const kb = this.keys.buf;
     const ks = this.keyStart[k];
-    for (let i = 0; i < len; i++) if (kb[ks + i] !== src[start + i]) return false;
+    const kv = this.keys.dv;
+    let i = 0;
+    for (; i + 4 <= len; i += 4) if (kv.getInt32(ks + i, true) !== view.getInt32(start + i, true)) return false;
+    const kb = this.keys.buf;
+    for (; i < len; i++) if (kb[ks + i] !== src[start + i]) return false;
     return true;
   }
 
@@ -133,6 +161,21 @@ export class LowCardinalityColumn {
     this.idx[this.n++] = id;
   }
 
+  /** Appends the values ids[0, k). */
+  pushIds(ids: Int32Array, k: number): void {
+    let n = this.n;
+    if (n + k > this.idx.length) {
+      let length = this.idx.length * 2;
+      while (length < n + k) length *= 2;
+      const next = new Uint32Array(length);
+      next.set(this.idx);
+      this.idx = next;
+    }
+    const idx = this.idx;
+    for (let j = 0; j < k; j++) idx[n++] = ids[j];
+    this.n = n;
+  }
+
   /** The key id of value i. */
   valueAt(i: number): number {
     return this.idx[i];
@@ -152,48 +195,37 @@ export class LowCardinalityColumn {
     this.n = this.markN;
   }
 
-  prefix(out: Buffer[]): void {
-    const p = Buffer.alloc(8);
-    p[0] = 1;
-    out.push(p);
+  byteSize(): number {
+    const width = this.size <= 0x100 ? 0 : this.size <= 0x10000 ? 1 : 2;
+    return 8 + (this.n === 0 ? 0 : 24 + this.keys.pos + (this.n << width));
   }
 
-  data(out: Buffer[]): void {
+  prefix(out: NativeBytes): void {
+    out.u64(0, 1);
+  }
+
+  data(out: NativeBytes): void {
     const n = this.n;
     if (n === 0) return;
     const width = this.size <= 0x100 ? 0 : this.size <= 0x10000 ? 1 : 2;
-    const head = new NativeBytes(16);
-    head.u64(0, width | HAS_ADDITIONAL_KEYS | NEED_UPDATE_DICTIONARY);
-    head.u64n(this.size);
-    out.push(head.view(), this.keys.view());
-    const count = new NativeBytes(8);
-    count.u64n(n);
-    out.push(count.view());
-    const ids = this.idx.subarray(0, n);
+    out.u64(0, width | HAS_ADDITIONAL_KEYS | NEED_UPDATE_DICTIONARY);
+    out.u64n(this.size);
+    out.append(this.keys);
+    out.u64n(n);
+    const ids = this.idx;
+    out.ensure(n << width);
+    const buf = out.buf;
+    let p = out.pos;
+    // Indexes little-endian whatever the platform's order.
     if (width === 0) {
-      const narrow = new Uint8Array(n);
-      narrow.set(ids);
-      out.push(Buffer.from(narrow.buffer));
-      return;
-    }
-    // Wider indexes byte by byte: little-endian whatever the platform's order.
-    const wide = new NativeBytes(n * (width === 1 ? 2 : 4));
-    const buf = wide.buf;
-    if (width === 1) {
-      for (let i = 0; i < n; i++) {
-        buf[2 * i] = ids[i];
-        buf[2 * i + 1] = ids[i] >>> 8;
-      }
-      wide.pos = 2 * n;
+      for (let i = 0; i < n; i++) buf[p++] = ids[i];
+    } else if (width === 1) {
+      const dv = out.dv;
+      for (let i = 0; i < n; i++, p += 2) dv.setUint16(p, ids[i], true);
     } else {
-      for (let i = 0; i < n; i++) {
-        buf[4 * i] = ids[i];
-        buf[4 * i + 1] = ids[i] >>> 8;
-        buf[4 * i + 2] = ids[i] >>> 16;
-        buf[4 * i + 3] = ids[i] >>> 24;
-      }
-      wide.pos = 4 * n;
+      const dv = out.dv;
+      for (let i = 0; i < n; i++, p += 4) dv.setUint32(p, ids[i], true);
     }
-    out.push(wide.view());
+    out.pos = p;
   }
 }

@@ -54,6 +54,12 @@ class MetricTable extends NativeTable {
   /** TenantId's id for the record being mapped, and the tenant it is the id of. */
   tenant = 0;
   tenantFor: string | null = null;
+
+  /** The tenant's id goes with the dictionary. */
+  override reset(): void {
+    super.reset();
+    this.tenantFor = null;
+  }
 }
 
 /** The Exemplars Nested columns, declared where each table has them. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeRequest } from '../../../otlp/index.ts';
 import { sampleLogs, sampleMetrics, sampleTraces } from '../../../otlp/fixtures.ts';
+import type { Signal } from '../../../telemetry/signals.ts';
 import { LOGS_TABLE, TRACES_TABLE } from '../../schema.ts';
 import type { Store } from '../../store.ts';
 import { TextRowSink, WIRE_MAPPERS } from '../wire/index.ts';
@@ -62,6 +63,50 @@ test('a repeated key keeps its first position and last value even when the map g
   assert.equal(row.a['key-1'], 'last');
   assert.equal(row.a['key-100'], 'true');
   assert.equal(row.a['key-2'], '2');
+});
+
+test('maps repeating the last map\'s keys, then repeating a key or holding __proto__ part-way, store what the JSON path stores', async () => {
+  const kv = (key: string, i: number) => ({ key, value: i % 2 === 0 ? { stringValue: `${key}-${i}` } : { intValue: i } });
+  const keysOf = (keys: string[], i: number) => keys.map((key, j) => kv(key, i * 100 + j));
+  const many = Array.from({ length: 70 }, (_, i) => `key-${i}`);
+  const layouts = [
+    ['a', 'b', 'c'],
+    ['a', 'b', 'a'],
+    ['a', 'b', 'c'],
+    ['a', 'b', 'c', 'c'],
+    ['a', 'b', 'c'],
+    ['a', 'b', '__proto__', 'c'],
+    ['a', 'b', 'c'],
+    ['b', 'a', 'c', 'b'],
+    many,
+    many,
+    [...many, 'key-3'],
+    many,
+    [...many.slice(0, 40), '__proto__', ...many.slice(40)],
+  ];
+  const spans = layouts.map((keys, i) => ({ name: `s${i}`, kind: 2, attributes: keysOf(keys, i) }));
+  const d = new Differential('guessed-keys');
+  // Twice over: the second record meets guesses the first one left.
+  for (let r = 0; r < 2; r++) assert.ok(d.feed('traces', Buffer.from(encodeRequest('traces', { resourceSpans: [{ scopeSpans: [{ spans }] }] })), `record ${r}`));
+  const counts = await d.check(store, 'guessed-keys');
+  assert.equal(counts.get(TRACES_TABLE), 2 * layouts.length);
+});
+
+test('bodies of many small blocks (one every few rows, cut between records) store what the JSON path stores', async () => {
+  const d = new Differential('small-blocks', 3);
+  const inputs: Array<[Signal, Buffer]> = [
+    ['traces', Buffer.from(encodeRequest('traces', sampleTraces()))],
+    ['logs', Buffer.from(encodeRequest('logs', sampleLogs()))],
+    ['metrics', Buffer.from(encodeRequest('metrics', sampleMetrics()))],
+    ['traces', namedSpans(300, 300, 'blocks-')],
+  ];
+  // Twice over, and a bad record between: a block may be written right before a record that is rolled back.
+  for (let r = 0; r < 2; r++) {
+    for (const [signal, bytes] of inputs) assert.ok(d.feed(signal, bytes, `${signal} ${r}`));
+    assert.equal(d.feed('traces', Buffer.from([0x0a, 0x10, 0x12]), `bad ${r}`), false);
+  }
+  const counts = await d.check(store, 'small-blocks');
+  assert.ok((counts.get(TRACES_TABLE) ?? 0) > 600);
 });
 
 test('a record that fails half-way leaves nothing behind; the records around it are stored as the JSON path stores them', async () => {

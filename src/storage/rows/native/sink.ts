@@ -1,48 +1,148 @@
-/** Native blocks collected per table: the unit one micro-batch inserts. */
+/**
+ * Native blocks collected per table: the unit one micro-batch inserts.
+ *
+ * A table's insert body is a run of Native blocks of about `blockRows` rows each: once a
+ * table's columns hold that many rows, they are written out as a block and emptied before the
+ * next record. The columns then stay small enough to be in cache when they are copied into the
+ * body, and a batch's memory is mostly its body (not its columns and a copy of them).
+ */
+import { NativeBytes } from './bytes.ts';
 import type { NativeTable } from './columns.ts';
 
-/** [table, Native block, row count] */
+/** [table, Native blocks, row count] */
 export type NativeEntry = [table: string, block: Buffer, rows: number];
 
+/** Rows per Native block of a body (ClickHouse squashes them into its own parts). */
+const BLOCK_ROWS = 8192;
+
+interface TableBody {
+  table: NativeTable;
+  /** Blocks written so far. */
+  body: NativeBytes;
+  /** Rows in those blocks. */
+  rows: number;
+}
+
 export class NativeRowSink {
-  readonly #tables = new Map<string, NativeTable>();
+  readonly #tables = new Map<string, TableBody>();
+  readonly #blockRows: number;
   /** entries() of the current rows (a retried insert reuses the blocks). */
   #entries: NativeEntry[] | null = null;
+
+  constructor(blockRows = BLOCK_ROWS) {
+    this.#blockRows = blockRows;
+  }
 
   /** The table's column writer, created on first use; encoders write rows into it and count them in `rows`. */
   table<T extends NativeTable>(name: string, create: () => T): T {
     this.#entries = null;
     let t = this.#tables.get(name);
     if (!t) {
-      t = create();
+      t = { table: create(), body: new NativeBytes(1 << 16), rows: 0 };
       this.#tables.set(name, t);
     }
-    return t as T;
+    return t.table as T;
   }
 
-  /** Remembers every table's state so a record that fails half-way can be taken out again. */
+  /**
+   * Before a record: writes out the tables holding a block's worth of rows, then remembers
+   * every table's state so a record that fails half-way can be taken out again.
+   */
   begin(): void {
-    for (const t of this.#tables.values()) t.mark();
+    for (const t of this.#tables.values()) {
+      if (t.table.rows >= this.#blockRows) this.#writeBlock(t);
+      t.table.mark();
+    }
   }
 
   /** Drops every row written since begin() (tables first used since then become empty). */
   rollback(): void {
     this.#entries = null;
-    for (const t of this.#tables.values()) t.rollback();
+    for (const t of this.#tables.values()) t.table.rollback();
   }
 
-  /** Tables with at least one row, in first-use order (stable, so retries insert in the same order). */
+  /** Appends the table's rows to its body as one block and empties its columns. */
+  #writeBlock(t: TableBody): void {
+    t.table.blockInto(t.body);
+    t.rows += t.table.rows;
+    t.table.reset();
+  }
+
+  /**
+   * Empties the sink for another batch, keeping every buffer. The bodies entries() returned
+   * are overwritten by the next rows: reset only a sink whose inserts are done.
+   */
+  reset(): void {
+    this.#entries = null;
+    for (const t of this.#tables.values()) {
+      t.table.reset();
+      t.body.reset();
+      t.rows = 0;
+    }
+  }
+
+  /** Bytes the sink's buffers hold allocated. */
+  capacity(): number {
+    let n = 0;
+    for (const t of this.#tables.values()) n += t.table.capacity() + t.body.capacity();
+    return n;
+  }
+
+  /**
+   * Tables with at least one row, in first-use order (stable, so retries insert in the same
+   * order), each with its body: views of the sink's buffers, valid until reset(). Rows added
+   * afterwards go after them (a later entries() returns longer bodies; these stay as they are).
+   */
   entries(): NativeEntry[] {
     if (this.#entries) return this.#entries;
     const out: NativeEntry[] = [];
-    for (const [name, t] of this.#tables) if (t.rows > 0) out.push([name, t.block(), t.rows]);
+    for (const [name, t] of this.#tables) {
+      if (t.table.rows > 0) this.#writeBlock(t);
+      if (t.rows > 0) out.push([name, t.body.view(), t.rows]);
+    }
     this.#entries = out;
     return out;
   }
 
   get rowCount(): number {
     let n = 0;
-    for (const t of this.#tables.values()) n += t.rows;
+    for (const t of this.#tables.values()) n += t.rows + t.table.rows;
     return n;
+  }
+}
+
+/**
+ * Emptied sinks kept for the next batches, up to `maxBytes` of buffers in all: a batch then
+ * writes into memory that is already allocated and paged in, instead of growing fresh buffers
+ * (copies, page faults, garbage) every time.
+ */
+export class NativeSinkPool {
+  readonly #free: NativeRowSink[] = [];
+  readonly #maxBytes: number;
+  #bytes = 0;
+
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  take(): NativeRowSink {
+    const sink = this.#free.pop();
+    if (sink === undefined) return new NativeRowSink();
+    this.#bytes -= sink.capacity();
+    return sink;
+  }
+
+  /** Takes back a sink whose inserts are done (its blocks are overwritten from now on). */
+  give(sink: NativeRowSink): void {
+    const bytes = sink.capacity();
+    if (this.#bytes + bytes > this.#maxBytes) return;
+    sink.reset();
+    this.#free.push(sink);
+    this.#bytes += bytes;
+  }
+
+  /** Bytes the kept sinks hold. */
+  get bytes(): number {
+    return this.#bytes;
   }
 }

@@ -8,6 +8,7 @@ import { walkExport, type ScopeFields, type SignalRows } from '../wire/resource-
 import { EXPORT_TRACES, RESOURCE_SPANS, SCOPE_SPANS, SPAN, SPAN_EVENT, SPAN_LINK, STATUS } from '../wire/specs.ts';
 import { checkUtf8 } from '../wire/text.ts';
 import { ConstantMap, ConstantString, stringValueOfJson, writeMap } from './attributes.ts';
+import { viewOfCached } from './bytes.ts';
 import { NativeTable, arrayOf, fixed, lowCardinality, map } from './columns.ts';
 import type { NativeRowSink } from './sink.ts';
 
@@ -48,6 +49,9 @@ export class TracesTable extends NativeTable {
 
   constructor() {
     super(TRACES_TABLE);
+    // The ids above stay valid through reset().
+    this.spanKind.pin();
+    this.statusCode.pin();
   }
 }
 
@@ -101,79 +105,115 @@ function span(c: WireCursor, start: number, end: number, sc: Scope, t: TracesTab
   let nameS = 0;
   let nameE = 0;
   let kind = 0;
-  let startHi = 0;
-  let startLo = 0;
-  let endHi = 0;
-  let endLo = 0;
+  // Where the fixed64 times are (-1: absent, zero).
+  let startAt = -1;
+  let endAt = -1;
   spanAttrs.n = 0;
   evCount = 0;
   lkCount = 0;
   statusCode = 0;
   statusS = statusE = 0;
   const b = c.b;
-  c.pos = start;
-  while (c.pos < end) {
-    const tag = c.tag(end);
+  const view = viewOfCached(b);
+  // The cursor's reads, in place for the common shapes (one-byte tags and lengths); anything
+  // else, malformed input included, goes through the cursor, which throws as the codec does.
+  let pos = start;
+  while (pos < end) {
+    let tag = b[pos];
+    if (tag >= 0x08 && tag < 0x80 && (tag & 7) <= 5) pos++;
+    else {
+      c.pos = pos;
+      tag = c.tag(end);
+      pos = c.pos;
+    }
+    if ((tag & 7) === 2) {
+      const afterTag = pos;
+      let s: number;
+      let e: number;
+      const len = b[pos];
+      if (len < 0x80 && pos + 1 + len <= end) {
+        s = pos + 1;
+        e = s + len;
+      } else {
+        c.pos = pos;
+        const l = c.length(end);
+        s = c.pos;
+        e = s + l;
+      }
+      pos = e;
+      switch (tag) {
+        case 0x0a:
+          traceS = s;
+          traceE = e;
+          break;
+        case 0x12:
+          spanS = s;
+          spanE = e;
+          break;
+        case 0x1a:
+          // A string replaced by a later occurrence is never written, so it is validated now.
+          if (stateE !== stateS) checkUtf8(b, stateS, stateE);
+          stateS = s;
+          stateE = e;
+          break;
+        case 0x22:
+          parentS = s;
+          parentE = e;
+          break;
+        case 0x2a:
+          if (nameE !== nameS) checkUtf8(b, nameS, nameE);
+          nameS = s;
+          nameE = e;
+          break;
+        case 0x4a:
+          spanAttrs.push(s, e);
+          break;
+        case 0x5a:
+          event(c, s, e, t);
+          break;
+        case 0x6a:
+          link(c, s, e, t);
+          break;
+        case 0x7a:
+          status(c, s, e);
+          break;
+        default:
+          c.pos = afterTag;
+          skipField(c, tag, end, SPAN, 0);
+          pos = c.pos;
+      }
+      continue;
+    }
     switch (tag) {
-      case 0x0a:
-        traceS = c.skipDelimited(end);
-        traceE = c.pos;
-        break;
-      case 0x12:
-        spanS = c.skipDelimited(end);
-        spanE = c.pos;
-        break;
-      case 0x1a:
-        // A string replaced by a later occurrence is never written, so it is validated now.
-        if (stateE !== stateS) checkUtf8(b, stateS, stateE);
-        stateS = c.skipDelimited(end);
-        stateE = c.pos;
-        break;
-      case 0x22:
-        parentS = c.skipDelimited(end);
-        parentE = c.pos;
-        break;
-      case 0x2a:
-        if (nameE !== nameS) checkUtf8(b, nameS, nameE);
-        nameS = c.skipDelimited(end);
-        nameE = c.pos;
-        break;
       case 0x30:
-        kind = c.varint(end) | 0;
+        if (pos < end && b[pos] < 0x80) kind = b[pos++];
+        else {
+          c.pos = pos;
+          kind = c.varint(end) | 0;
+          pos = c.pos;
+        }
         break;
       case 0x39:
-        startLo = c.fixed64(end);
-        startHi = c.hi;
-        break;
       case 0x41:
-        endLo = c.fixed64(end);
-        endHi = c.hi;
+        if (end - pos < 8) {
+          c.pos = pos;
+          c.fixed64(end); // throws: truncated
+        }
+        if (tag === 0x39) startAt = pos;
+        else endAt = pos;
+        pos += 8;
         break;
-      case 0x4a:
-        spanAttrs.pushField(c, end);
-        break;
-      case 0x5a: {
-        const e = c.delimited(end);
-        event(c, c.pos, e, t);
-        c.pos = e;
-        break;
-      }
-      case 0x6a: {
-        const e = c.delimited(end);
-        link(c, c.pos, e, t);
-        c.pos = e;
-        break;
-      }
-      case 0x7a: {
-        const e = c.delimited(end);
-        status(c, c.pos, e);
-        c.pos = e;
-        break;
-      }
       default:
+        c.pos = pos;
         skipField(c, tag, end, SPAN, 0);
+        pos = c.pos;
     }
   }
+  // Unsigned nanosecond times as uint32 halves (locals: no number boxes).
+  const startLo = startAt < 0 ? 0 : view.getUint32(startAt, true);
+  const startHi = startAt < 0 ? 0 : view.getUint32(startAt + 4, true);
+  const endLo = endAt < 0 ? 0 : view.getUint32(endAt, true);
+  const endHi = endAt < 0 ? 0 : view.getUint32(endAt + 4, true);
   t.tenantId.push(t.tenant);
   t.timestamp.nanos(startHi, startLo);
   t.traceId.hex(b, traceS, traceE);
