@@ -9,7 +9,7 @@
  *   4. Distributed: the gateway producing to Kafka beside kafka-producer-perf-test, and a
  *      storage consumer draining Kafka into the store (bench/kafka.ts, a private broker).
  * BENCH_SECONDS (default 5) sets each load's duration, BENCH_RUNS (default 1) repeats each
- * pair and reports medians; BENCH_ONLY=gateway|e2e|components|kafka runs one section (grpc: only
+ * pair and reports medians; BENCH_ONLY=gateway|e2e|components|kafka|agent runs one section (grpc: only
  * the OTLP/gRPC part of gateway).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -215,6 +215,10 @@ if (!ONLY || ONLY === 'gateway') await gatewaySection();
 if (!ONLY || ONLY === 'gateway' || ONLY === 'grpc') await grpcGatewaySection();
 if (!ONLY || ONLY === 'e2e') await e2eSection();
 if (!ONLY || ONLY === 'components') await componentsSection();
+if (!ONLY || ONLY === 'agent') {
+  console.log('\n## The agent');
+  await runScript('./agent.ts');
+}
 if (!ONLY || ONLY === 'kafka') {
   console.log('\n## Distributed: Kafka');
   await runScript('./kafka.ts');

@@ -56,3 +56,23 @@ test('the Kubernetes ConfigMap is a valid configuration and the Deployments run 
     else assert.equal(ports.ops, defaults.ops.port);
   }
 });
+
+test('the agent DaemonSet runs `ollystack agent` on a valid agent configuration', () => {
+  const docs = parseAllDocuments(fs.readFileSync(path.join(root, 'deploy/k8s/agent.yaml'), 'utf8')).map((d) => d.toJS());
+  const configMap = docs.find((d) => d.kind === 'ConfigMap');
+  const daemonSet = docs.find((d) => d.kind === 'DaemonSet');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'k8s-agent-'));
+  try {
+    const file = path.join(dir, 'agent.yaml');
+    fs.writeFileSync(file, configMap.data['agent.yaml']);
+    const config = loadConfig({ file, env: {} });
+    assert.equal(config.agent.endpoint, 'http://gateway.ollystack.svc:4318');
+    assert.deepEqual(config.agent.logs.include, ['/var/log/pods/**/*.log']);
+    const container = daemonSet.spec.template.spec.containers[0];
+    assert.deepEqual(container.command.slice(0, 3), ['node', 'bin/ollystack.js', 'agent']);
+    const mounted = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
+    assert.ok(mounted.includes(config.dataDir), 'the buffer folder survives restarts on a hostPath');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -63,6 +63,12 @@ export interface ContractOptions {
    * (e.g. small segments and a short retention check interval). Default: makeBus.
    */
   makeRetentionBus?: (dir: string) => Promise<Bus>;
+  /**
+   * Deletes a topic as an operator would (Kafka: DeleteTopics; the embedded bus, which has no
+   * such call: its folder removed while the bus is closed) and returns the bus to go on with.
+   * Without it the topic id test checks only what needs no deletion.
+   */
+  deleteTopic?: (bus: Bus, dir: string, topic: string) => Promise<Bus>;
 }
 
 export function busContractTests(name: string, makeBus: (dir: string) => Promise<Bus>, options: ContractOptions = {}): void {
@@ -429,6 +435,42 @@ export function busContractTests(name: string, makeBus: (dir: string) => Promise
       assert.equal((await bus.lag(unique('g'), topic)).length, 3);
       assert.equal((await bus.offsetsForTime(topic, 0)).length, 3);
     });
+  });
+
+  test(`${name}: a topic's id is stable across restarts and retention changes, differs between topics, and is new for a topic created again`, opts, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bus-contract-'));
+    const topic = unique('id');
+    const other = unique('id');
+    let bus = await makeBus(dir);
+    try {
+      await bus.ensureTopics([
+        { name: topic, partitions: 2, retentionMs: DAY_MS },
+        { name: other, partitions: 2, retentionMs: DAY_MS },
+      ]);
+      const id = await bus.topicId(topic);
+      assert.ok(typeof id === 'string' && id !== '', `a topic id is a non-empty string, got ${JSON.stringify(id)}`);
+      const otherId = await bus.topicId(other);
+      assert.notEqual(otherId, id, 'two topics have two ids');
+      await bus.ensureTopics([{ name: topic, partitions: 2, retentionMs: 2 * DAY_MS }]);
+      assert.equal(await bus.topicId(topic), id, 'changing the retention keeps the id');
+      await bus.produce(topic, [{ key: null, value: Buffer.from('a') }]);
+      await assert.rejects(bus.topicId(unique('missing')), /unknown topic/);
+      await bus.close();
+
+      bus = await makeBus(dir);
+      assert.equal(await bus.topicId(topic), id, 'the id survives a restart');
+      if (options.deleteTopic !== undefined) {
+        bus = await options.deleteTopic(bus, dir, topic);
+        await bus.ensureTopics([{ name: topic, partitions: 2, retentionMs: DAY_MS }]);
+        const again = await bus.topicId(topic);
+        assert.notEqual(again, id, 'a topic deleted and created again has a new id');
+        assert.deepEqual((await bus.lag(unique('g'), topic)).map((l) => l.highWatermark), [0, 0], 'and its offsets start again at 0');
+        assert.equal(await bus.topicId(other), otherId, 'the other topic keeps its id');
+      }
+    } finally {
+      await bus.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test(`${name}: records older than the topic's retention are deleted, newer ones stay`, opts, async () => {

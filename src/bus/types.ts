@@ -18,6 +18,14 @@ export interface TopicSpec {
   partitions: number;
   /** Records older than this may be deleted (whole segments at a time, as Kafka does). */
   retentionMs: number;
+  /**
+   * Size cap per partition (Kafka's retention.bytes); none when absent. Once a partition holds
+   * more, its oldest whole segments are deleted, never the one being written, so a partition
+   * may briefly hold up to one segment more. The embedded log deletes until it is back under
+   * the cap; Kafka deletes a segment only while the rest still holds the cap, so it may keep
+   * up to one segment more. A consumer behind the deleted records continues at the log start.
+   */
+  retentionBytes?: number;
 }
 
 export interface ProduceRecord {
@@ -97,6 +105,14 @@ export interface Bus {
   /** Appends records to a topic; resolves once all are durable. */
   produce(topic: TopicName, records: ProduceRecord[]): Promise<void>;
   consumer(options: ConsumerOptions): Consumer;
+  /**
+   * The id of the topic's current incarnation (Kafka's topic UUID). It stays the same for the
+   * life of the topic (restarts, retention changes) and is new when a topic of that name is
+   * deleted and created again, or, on the embedded bus, created in another data folder: its
+   * offsets then start again at 0 and name other records. Whatever keeps offsets outside the
+   * bus (the ingest ledger in the store) keys them by this id too. Rejects for an unknown topic.
+   */
+  topicId(topic: TopicName): Promise<string>;
   /** First offset whose timestamp is >= the time, per partition (Kafka's offsetsForTimes). */
   offsetsForTime(topic: TopicName, timestampMs: number): Promise<Array<TopicPartition & { offset: number }>>;
   /** Sets a group's committed offsets (used by replay); members must be stopped. */

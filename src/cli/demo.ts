@@ -9,6 +9,7 @@ export interface DemoCliOptions {
   apiKey?: string;
   duration?: string;
   rate: string;
+  metricsInterval: string;
   config?: string;
 }
 
@@ -34,6 +35,7 @@ export async function runDemoCommand(options: DemoCliOptions): Promise<void> {
   const apiKey = resolveApiKey(options);
   const durationSec = options.duration === undefined ? undefined : positive('duration', options.duration);
   const rate = positive('rate', options.rate);
+  const metricsIntervalMs = positive('metrics-interval', options.metricsInterval) * 1000;
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
@@ -43,6 +45,7 @@ export async function runDemoCommand(options: DemoCliOptions): Promise<void> {
     apiKey,
     durationSec,
     rate,
+    metricsIntervalMs,
     signal: controller.signal,
     log: (line: string) => process.stdout.write(line + '\n'),
   });

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { CliError } from './errors.ts';
 import { registerKeysCommand } from './keys.ts';
+import { registerAgentCommand } from './agent.ts';
 import type { ComponentName } from '../stack/index.ts';
 import pkg from '../../package.json' with { type: 'json' };
 
@@ -65,10 +66,12 @@ program
   .option('-k, --api-key <key>', 'API key (default: $OLLYSTACK_API_KEY, else the key a local `up` generated)')
   .option('--duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)')
   .option('--rate <tracesPerSecond>', 'traces per second', '20')
+  .option('--metrics-interval <seconds>', 'how often the services export their metrics (to an agent: as often as statsd-style clients)', '10')
   .option('-c, --config <file>', 'configuration file, to find the data folder and key')
   .action(async (options) => (await import('./demo.ts')).runDemoCommand(options));
 
 registerKeysCommand(program);
+registerAgentCommand(program);
 
 try {
   await program.parseAsync(process.argv);

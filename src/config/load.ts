@@ -64,6 +64,26 @@ const ENV_LEAVES: string[][] = [
   ['store', 'retentionDays', 'metrics'],
   ['storage', 'batchMaxRows'],
   ['storage', 'batchMaxMs'],
+  ['agent', 'endpoint'],
+  ['agent', 'dataDir'],
+  ['agent', 'bufferMaxBytes'],
+  ['agent', 'maxHeapMb'],
+  ['agent', 'statusPort'],
+  ['agent', 'hostMetrics', 'enabled'],
+  ['agent', 'hostMetrics', 'intervalSeconds'],
+  ['agent', 'otlp', 'host'],
+  ['agent', 'otlp', 'httpPort'],
+  ['agent', 'otlp', 'grpcPort'],
+  ['agent', 'logs', 'startAt'],
+  ['agent', 'logs', 'multilineStart'],
+  ['agent', 'logs', 'maxLineBytes'],
+  ['agent', 'aggregation', 'windowSeconds'],
+  ['agent', 'aggregation', 'maxSeriesPerMetric'],
+  ['agent', 'aggregation', 'maxValuesPerAttribute'],
+  ['agent', 'sampling', 'targetTracesPerSecond'],
+  ['agent', 'sampling', 'slowThresholdMs'],
+  ['agent', 'sampling', 'decisionWaitSeconds'],
+  ['agent', 'sampling', 'maxBufferedSpans'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
@@ -77,8 +97,9 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
   node[path[path.length - 1]] = value;
 }
 
-/** Environment values are strings; numbers are parsed so the schema can check them. */
+/** Environment values are strings; numbers and true/false are parsed so the schema can check them. */
 function coerce(raw: string): unknown {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
   return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
 }
 

@@ -41,6 +41,78 @@ const rateLimitsSchema = z
   })
   .strict();
 
+/** `ollystack agent`: what it collects, how it reduces, where it sends. */
+const agentSchema = z
+  .object({
+    /** Gateway base URL the agent sends to (OTLP/HTTP protobuf, gzip). */
+    endpoint: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port')
+      .default('http://127.0.0.1:4318'),
+    /** The agent's own folder (disk buffer, checkpoints); default <dataDir>/agent. */
+    dataDir: z.string().min(1).optional(),
+    /** Largest disk buffer; past it the oldest data is dropped (and counted). */
+    bufferMaxBytes: z.number().int().min(mib).max(1024 * 1024 * mib).default(256 * mib),
+    /** Heap limit the agent sets on itself (its whole process stays under about twice this). */
+    maxHeapMb: z.number().int().min(16).max(4096).default(48),
+    /** Local status endpoint for `ollystack agent status` (localhost only; 0 = off). */
+    statusPort: port.default(13133),
+    hostMetrics: z
+      .object({ enabled: z.boolean().default(true), intervalSeconds: z.number().min(1).max(3600).default(10) })
+      .strict()
+      .default({ enabled: true, intervalSeconds: 10 }),
+    /** Local OTLP receiver for applications on the host; a port of 0 turns that transport off. */
+    otlp: z
+      .object({ host: z.string().default('127.0.0.1'), httpPort: port.default(4318), grpcPort: port.default(4317) })
+      .strict()
+      .default({ host: '127.0.0.1', httpPort: 4318, grpcPort: 4317 }),
+    logs: z
+      .object({
+        /** Globs of files to tail, e.g. /var/log/app/*.log; empty = no file tailing. */
+        include: z.array(z.string().min(1)).default([]),
+        exclude: z.array(z.string().min(1)).default([]),
+        /** Files present at the very first start: read from their end (default) or beginning. */
+        startAt: z.enum(['end', 'beginning']).default('end'),
+        /** Regex matching the first line of a record (multiline: stack traces); unset = one line, one record. */
+        multilineStart: z
+          .string()
+          .refine((s) => {
+            try {
+              new RegExp(s);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'not a valid regular expression')
+          .optional(),
+        maxLineBytes: z.number().int().min(256).max(16 * mib).default(64 * 1024),
+      })
+      .strict()
+      .default({ include: [], exclude: [], startAt: 'end', maxLineBytes: 64 * 1024 }),
+    aggregation: z
+      .object({
+        windowSeconds: z.number().min(1).max(3600).default(60),
+        maxSeriesPerMetric: z.number().int().min(1).max(1_000_000).default(2000),
+        maxValuesPerAttribute: z.number().int().min(1).max(1_000_000).default(500),
+      })
+      .strict()
+      .default({ windowSeconds: 60, maxSeriesPerMetric: 2000, maxValuesPerAttribute: 500 }),
+    sampling: z
+      .object({
+        /** Traces per second kept among those with no error and no slow span. */
+        targetTracesPerSecond: z.number().min(0.01).max(1_000_000).default(10),
+        /** A span longer than this keeps its whole trace. */
+        slowThresholdMs: z.number().min(1).max(3_600_000).default(1000),
+        /** How long a trace's spans are held before it is decided. */
+        decisionWaitSeconds: z.number().min(0.1).max(300).default(5),
+        /** Spans held awaiting a decision; past it the oldest traces are decided early (memory bound). */
+        maxBufferedSpans: z.number().int().min(100).max(10_000_000).default(10_000),
+      })
+      .strict()
+      .default({ targetTracesPerSecond: 10, slowThresholdMs: 1000, decisionWaitSeconds: 5, maxBufferedSpans: 10_000 }),
+  })
+  .strict();
+
 /**
  * The whole configuration. Every key has a default that works on one machine with no file,
  * so `ollystack up` runs with nothing configured.
@@ -153,6 +225,7 @@ export const configSchema = z
       })
       .strict()
       .default({ batchMaxRows: 50_000, batchMaxMs: 2_000 }),
+    agent: agentSchema.default(() => agentSchema.parse({})),
   })
   .strict();
 

@@ -1,6 +1,6 @@
 /** The demo shop: its services, how they are deployed, and the resource each one reports. */
 import type { opentelemetry } from '../otlp/index.ts';
-import { str, type KeyValue } from './otlp-values.ts';
+import { str, type KeyValue } from '../otlp/index.ts';
 
 export type Resource = opentelemetry.proto.resource.v1.Resource.$Properties;
 export type Scope = opentelemetry.proto.common.v1.InstrumentationScope.$Properties;

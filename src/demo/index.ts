@@ -5,11 +5,11 @@
  */
 import { opentelemetry } from '../otlp/index.ts';
 import type { BurstSchedule } from './burst.ts';
-import { OtlpHttpSender, sleep, type SendResult } from './sender.ts';
+import { OtlpHttpSender, sleep, type SendResult } from '../otlp/index.ts';
 import { Workload } from './workload.ts';
 
 export { Workload, type WorkloadOptions, type TelemetryWindow } from './workload.ts';
-export { OtlpHttpSender, type SenderOptions, type SendResult } from './sender.ts';
+export { OtlpHttpSender, type SenderOptions, type SendResult } from '../otlp/index.ts';
 export { DEFAULT_BURST, type BurstSchedule } from './burst.ts';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4318';

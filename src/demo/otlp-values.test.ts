@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { longToNumber, msToNanos } from './otlp-values.ts';
+import { longToNumber, msToNanos } from '../otlp/index.ts';
 import { Prng } from './prng.ts';
 
 test('msToNanos is exact to the nanosecond where a plain number is not', () => {

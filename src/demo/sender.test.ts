@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { opentelemetry } from '../otlp/index.ts';
 import { encodeStatusProto } from '../gateway/index.ts';
 import { startFakeGateway, type FakeGateway } from './fake-gateway.ts';
-import { OtlpHttpSender, errorText, parseRetryAfter } from './sender.ts';
+import { OtlpHttpSender, errorText, parseRetryAfter } from '../otlp/index.ts';
 import { decodeSpans, encodeTraces } from './test-helpers.ts';
 import { Workload } from './workload.ts';
 

@@ -7,7 +7,7 @@
 import { opentelemetry } from '../otlp/index.ts';
 import { DURATION_BOUNDS_SEC, ExplicitHistogram, ExponentialHistogram, SummaryAggregator } from './aggregators.ts';
 import { SERVICES, SERVICE_NAMES, type ServiceName } from './catalog.ts';
-import { int, msToNanos, str, type KeyValue, type Nanos } from './otlp-values.ts';
+import { int, msToNanos, str, type KeyValue, type Nanos } from '../otlp/index.ts';
 import type { Prng } from './prng.ts';
 
 type Metric = opentelemetry.proto.metrics.v1.Metric.$Properties;

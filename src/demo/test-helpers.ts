@@ -1,6 +1,6 @@
 /** Decoding helpers shared by the demo's tests: what a backend would see on the wire. */
 import { opentelemetry } from '../otlp/index.ts';
-import { hex } from './otlp-values.ts';
+import { hex } from '../otlp/index.ts';
 
 const v1 = opentelemetry.proto;
 

@@ -21,7 +21,7 @@ import {
   upstreamFailure,
   type Failure,
 } from './failures.ts';
-import { dbl, int, msToNanos, str, type KeyValue } from './otlp-values.ts';
+import { dbl, int, msToNanos, str, type KeyValue } from '../otlp/index.ts';
 import type { Prng } from './prng.ts';
 import type { ShopMetrics } from './shop-metrics.ts';
 

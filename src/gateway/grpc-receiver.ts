@@ -41,6 +41,8 @@ export interface GrpcReceiverOptions {
   /** With `bus` only: seconds a client is told to wait when the bus cannot take data. */
   retryAfterSeconds?: number;
   keys: KeyResolver;
+  /** Tenant of calls that carry no API key (the agent's local receiver); omitted = a key is required. */
+  anonymousTenant?: TenantId;
   logger: Logger;
   registry: Registry;
   /** Largest request message accepted, compressed as sent and again once decompressed. */
@@ -75,7 +77,7 @@ export function createGrpcReceiver(options: GrpcReceiverOptions): GrpcReceiver {
 
   const server = new Server({
     'grpc.max_receive_message_length': maxRequestBytes,
-    interceptors: [authenticate(keys, tenants, metrics)],
+    interceptors: [authenticate(keys, tenants, metrics, options.anonymousTenant)],
   });
   for (const signal of SIGNALS) {
     server.addService(otlpServiceDefinition(signal), { Export: exportHandler(signal, pipeline, tenants, metrics, logger, options.inflight) });
@@ -108,7 +110,7 @@ export function createGrpcReceiver(options: GrpcReceiverOptions): GrpcReceiver {
  * Authenticates from the headers, before the message is read: grpc-js reads (and inflates)
  * the body only once the handler asks for it, so an unknown key costs no decompression.
  */
-function authenticate(keys: KeyResolver, tenants: WeakMap<Metadata, TenantId>, metrics: GrpcReceiverMetrics): ServerInterceptor {
+function authenticate(keys: KeyResolver, tenants: WeakMap<Metadata, TenantId>, metrics: GrpcReceiverMetrics, anonymousTenant?: TenantId): ServerInterceptor {
   return (method, call) =>
     new ServerInterceptingCall(call, {
       start: (next) =>
@@ -116,7 +118,7 @@ function authenticate(keys: KeyResolver, tenants: WeakMap<Metadata, TenantId>, m
           onReceiveMetadata: (metadata, pass) => {
             const auth = metadata.get('authorization')[0];
             const key = apiKeyFromHeaders({ authorization: typeof auth === 'string' ? auth : undefined });
-            const tenant = key ? keys.resolve(key) : null;
+            const tenant = key ? keys.resolve(key) : (anonymousTenant ?? null);
             if (!tenant) {
               const signal = signalOfPath(method.path);
               if (signal) metrics.requests.inc({ signal, code: CODE_NAME[GrpcStatus.UNAUTHENTICATED] });

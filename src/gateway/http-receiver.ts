@@ -4,7 +4,7 @@ import { OtlpDecodeError, encodeRequest, requestFromJson } from '../otlp/index.t
 import type { Logger } from '../selfobs/index.ts';
 import type { Registry } from '../selfobs/index.ts';
 import { createHttpServer, registerOpsRoutes } from '../selfobs/index.ts';
-import { OTLP_HTTP_PATHS, SIGNALS, type Signal } from '../telemetry/signals.ts';
+import { OTLP_HTTP_PATHS, SIGNALS, type Signal, type TenantId } from '../telemetry/signals.ts';
 import { apiKeyFromHeaders, type KeyResolver } from '../tenancy/index.ts';
 import { createInflightBudget, type Admission, type InflightBudget } from './admission/index.ts';
 import { registerCors } from './cors.ts';
@@ -19,10 +19,16 @@ import type { ValidationLimits } from './validate/index.ts';
 import { GRPC_CODE, encodeStatusProto } from './status-body.ts';
 
 export interface HttpReceiverOptions {
-  bus: Bus;
+  /** The bus to build an ingest pipeline on, when no pipeline is given. */
+  bus?: Bus;
   /** The ingest path shared with the gRPC receiver; else one is made from the options below. */
   pipeline?: IngestPipeline;
   keys: KeyResolver;
+  /**
+   * Tenant of requests that carry no API key: the agent's local receiver, where applications on
+   * the host send without one. Omitted = a key is required (the gateway).
+   */
+  anonymousTenant?: TenantId;
   logger: Logger;
   registry: Registry;
   /** Largest body accepted, compressed or not, and largest decompressed payload. */
@@ -82,7 +88,9 @@ const SIGNAL_OF_PATH = new Map<string, Signal>(SIGNALS.map((s) => [OTLP_HTTP_PAT
  */
 export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstance {
   const { keys, logger, maxRequestBytes } = options;
-  const pipeline = options.pipeline ?? createIngestPipeline({ bus: options.bus, logger, retryAfterSeconds: options.retryAfterSeconds, admission: options.admission, registry: options.registry, limits: options.limits });
+  const bus = options.bus;
+  if (!options.pipeline && !bus) throw new TypeError('createHttpReceiver: pass pipeline or bus');
+  const pipeline = options.pipeline ?? createIngestPipeline({ bus: bus!, logger, retryAfterSeconds: options.retryAfterSeconds, admission: options.admission, registry: options.registry, limits: options.limits });
   const metrics = createGatewayMetrics(options.registry);
   const inflight = options.inflight ?? createInflightBudget(options.maxInflightBytes ?? 256 * 1024 * 1024);
   trackInflightBytes(options.registry, inflight);
@@ -99,7 +107,7 @@ export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstanc
   app.addHook('onRequest', async (req, reply) => {
     if (req.method !== 'POST') return;
     const key = apiKeyFromHeaders(req.headers);
-    const tenant = key ? keys.resolve(key) : null;
+    const tenant = key ? keys.resolve(key) : (options.anonymousTenant ?? null);
     if (!tenant) {
       sendError(reply, requestEncoding(req), 401, GRPC_CODE.UNAUTHENTICATED, key ? 'unknown API key' : 'missing API key: send Authorization: Bearer <key>');
       return reply;

@@ -127,6 +127,7 @@ test('insert done, commit not done, restart: the batch is re-formed and counted 
     ensureTopics: (s) => bus.ensureTopics(s),
     produce: (t, r) => bus.produce(t, r),
     offsetsForTime: (t, ts) => bus.offsetsForTime(t, ts),
+    topicId: (t) => bus.topicId(t),
     setCommitted: (g, o) => bus.setCommitted(g, o),
     lag: (g, t) => bus.lag(g, t),
     close: () => bus.close(),
@@ -202,6 +203,21 @@ test('a group rewound over counted offsets counts nothing twice (ingest ledger),
   await rewindToStart('g-rewind');
   await drain('g-rewind', undefined, 4);
   assert.deepEqual(await usageOf('m-rewind'), expected, 'the counted records once, the new ones once');
+});
+
+test('a bus started anew on the same store (offsets from 0 again) is counted too, not skipped nor replacing the old counts', async () => {
+  const expected = await produce('m-wiped', 20);
+  await drain('g-wiped');
+  assert.deepEqual(await usageOf('m-wiped'), expected);
+  // A new data folder: the same topics, partitions and offsets, the same records, the same batch bounds.
+  await bus.close();
+  bus = await createEmbeddedBus({ dir: fs.mkdtempSync(path.join(root, 'bus-')) });
+  await bus.ensureTopics(SIGNAL_TOPICS.map((name) => ({ name, partitions: 2, retentionMs: 365 * 86_400_000 })));
+  await produce('m-wiped', 20, expected);
+  const registry = new Registry();
+  await drain('g-wiped', registry);
+  assert.deepEqual(await usageOf('m-wiped'), expected, 'both buses counted, each once');
+  assert.match(await registry.metrics(), /ollystack_metering_records_already_counted_total 0\b/);
 });
 
 test('options are validated with the field named', () => {

@@ -6,8 +6,8 @@
  * Exactly once under at-least-once delivery and across rewinds: it is the storage batch
  * consumer (src/storage/batch-consumer.ts) with a counting writer. Per partition and batch
  * [start, end) of offsets it pre-commits `pending:<end>:<nonce>`, inserts the batch's usage
- * rows with dedupToken `<topic>:<partition>:<start>:<end>:<nonce>:ollystack_usage`, records
- * [start, end) in the ingest ledger of its group, then commits end. A restarted member re-forms
+ * rows with dedupToken `<topic>@<topicId>:<partition>:<start>:<end>:<nonce>:ollystack_usage`,
+ * records [start, end) in the ingest ledger of its group, then commits end. A restarted member re-forms
  * a pending batch exactly (same token, same row keys: ClickHouse drops the repeat, and the
  * table engine would replace it, schema.ts); a group rewound over counted offsets skips them
  * (the ledger), so nothing is counted twice.
@@ -77,7 +77,9 @@ function usageWriter(store: Store, metrics: MeteringMetrics, logger: MeteringLog
       return 0;
     },
     async write(counter: BatchCounter, b: SealedBatch): Promise<void> {
-      const rows = counter.rows(b.topic, b.partition, b.start, b.end);
+      // Rows name the topic incarnation: a topic created again counts from offset 0 again, and its
+      // batches must not take the row keys (so replace the counts) of the old one's.
+      const rows = counter.rows(b.incarnation, b.partition, b.start, b.end);
       try {
         await store.insert(USAGE_TABLE, rows, { dedupToken: b.tokenBase + USAGE_TABLE });
       } catch (err) {

@@ -3,7 +3,9 @@
  * `ensureUsageTable` (idempotent, and ON CLUSTER when the store is a cluster).
  *
  * A row holds the counts of one (tenant, signal, hour) within one batch of the metering
- * consumer: the offsets [BatchStart, BatchEnd) of one bus partition. Two layers keep a batch
+ * consumer: the offsets [BatchStart, BatchEnd) of one bus partition. Topic names the topic
+ * incarnation, `<topic>@<topicId>` (offsets start again at 0 when a topic is created again);
+ * rows written before carry the bare topic name. Two layers keep a batch
  * from counting twice when it is written again after a crash (see consumer.ts):
  * - the insert carries a deduplication token made of the batch's offsets, so ClickHouse drops
  *   the repeat while the table's deduplication window remembers it;

@@ -8,7 +8,7 @@
  * [start, end) of offsets:
  *   1. commit offset=start with metadata `pending:<end>:<nonce>` (durable before any insert);
  *   2. the writer inserts the batch, each insert's dedupToken starting with
- *      `<topic>:<partition>:<start>:<end>:<nonce>:` (it appends a table name);
+ *      `<topic>@<topicId>:<partition>:<start>:<end>:<nonce>:` (it appends a table name);
  *   3. record [start, end) in the ingest ledger (a table in the store, ledger.ts);
  *   4. commit offset=end (no metadata).
  * A restarted (or newly assigned) consumer that finds `pending:<end>:<nonce>` rebuilds exactly
@@ -21,13 +21,18 @@
  * committed offset on are loaded and their records skipped, so a group rewound by a replay, or
  * a member taking over a partition, writes nothing twice whatever the batch boundaries.
  *
+ * Offsets count from 0 again when a topic is created anew (a wiped bus, a re-created Kafka
+ * topic) while the store keeps what the old one had: the ledger and the tokens name the topic
+ * incarnation, `<topic>@<topicId>` (the bus's topicId, read when a partition is taken), so
+ * nothing of an earlier incarnation makes a new one's records look written.
+ *
  * The store failing never loses data: the batch is kept and retried with exponential backoff,
  * and once the batches waiting reach twice the batch size polling pauses (the data waits in
  * the bus). Offsets are committed only after the inserts succeeded.
  */
 import { randomBytes } from 'node:crypto';
 import type { Bus, ConsumedRecord, Consumer, TopicPartition } from '../bus/index.ts';
-import { IngestLedger, type CoveredRanges } from './ledger.ts';
+import { IngestLedger, topicIncarnation, type CoveredRanges } from './ledger.ts';
 import type { Store } from './store.ts';
 
 /** pino-compatible subset. */
@@ -40,13 +45,18 @@ export interface BatchConsumerLogger {
 /** A sealed batch as the writer sees it. */
 export interface SealedBatch {
   topic: string;
+  /**
+   * The topic incarnation, `<topic>@<topicId>` (Bus.topicId), as the ingest ledger names it:
+   * the same offsets of two incarnations of a topic are different records.
+   */
+  incarnation: string;
   partition: number;
   start: number;
   /** One past the last offset in the batch. */
   end: number;
   /** What the writer's `add` counted into it; never 0 (an empty batch is only committed). */
   units: number;
-  /** `<topic>:<partition>:<start>:<end>:<nonce>:`: each insert's dedupToken is this plus a table name. */
+  /** `<topic>@<topicId>:<partition>:<start>:<end>:<nonce>:`: each insert's dedupToken is this plus a table name. */
   tokenBase: string;
 }
 
@@ -128,6 +138,8 @@ interface Batch<D> {
 interface PartitionState<D> {
   key: string;
   topic: string;
+  /** The incarnation of the topic when the partition was taken. */
+  topicId: string;
   partition: number;
   open: Batch<D> | null;
   sealed: Array<Batch<D>>;
@@ -164,11 +176,14 @@ function pendingMeta(b: Batch<unknown>): string {
 }
 
 /**
- * A batch's deduplication token names its offsets and a nonce drawn when the batch was first
- * formed and kept in the pending commit: a retry after a crash rebuilds the same batch with
- * the same nonce, so ClickHouse drops the repeat; a batch formed anew over the same offsets
- * (a replay after the store lost data) is not mistaken for one it has seen. What is written
- * already is the ingest ledger's business, not the token's.
+ * A batch's deduplication token names its topic incarnation, its offsets and a nonce drawn
+ * when the batch was first formed and kept in the pending commit: a retry after a crash
+ * rebuilds the same batch with the same nonce, so ClickHouse drops the repeat; a batch formed
+ * anew over the same offsets (a replay after the store lost data) is not mistaken for one it
+ * has seen. The topic id is there for a pending commit that outlives its topic (commits kept
+ * by name while the topic was created again): re-formed with the old nonce over the new
+ * incarnation's records, it must not carry the old batch's token. What is written already is
+ * the ingest ledger's business, not the token's.
  */
 function newNonce(): string {
   return randomBytes(6).toString('hex');
@@ -221,29 +236,33 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
     }
   }
 
-  /** The ranges the ledger holds from `from` on; retried like a failed insert: without them a replay could write records twice. */
-  async function loadCovered(topic: string, partition: number, from: number): Promise<CoveredRanges | null> {
-    if (!ledger) return null;
+  /** Retried like a failed insert, what a partition cannot be consumed without. */
+  async function retrying<T>(what: string, where: { topic: string; partition: number }, read: () => Promise<T>): Promise<T> {
     for (let delay = retryBaseMs; ; delay = Math.min(delay * 2, retryMaxMs)) {
       try {
-        return await ledger.load(topic, partition, from);
+        return await read();
       } catch (err) {
         if (!running) throw err;
-        logger?.warn({ topic, partition, retryInMs: delay, ...errorInfo(err) }, 'ingest ledger unreadable; retrying');
+        logger?.warn({ ...where, retryInMs: delay, ...errorInfo(err) }, `${what}; retrying`);
         await sleep(delay);
       }
     }
   }
 
   async function initPartition(topic: string, partition: number): Promise<PartitionState<D>> {
+    const where = { topic, partition };
+    // Read at every assignment, not once: the topic may have been created again meanwhile.
+    const topicId = await retrying('topic id unreadable', where, () => bus.topicId(topic));
     const committed = await consumer!.committed({ topic, partition });
     const pending = parsePending(committed?.metadata);
     const from = committed?.offset ?? 0;
-    const covered = await loadCovered(topic, partition, from);
-    if (covered && covered.size > 0) logger?.info({ topic, partition, from, ranges: covered.size }, 'skipping offset ranges the ingest ledger says are written');
+    // Without the ranges written already, a replay could write records twice.
+    const covered = ledger ? await retrying('ingest ledger unreadable', where, () => ledger.load(topic, topicId, partition, from)) : null;
+    if (covered && covered.size > 0) logger?.info({ topic, topicId, partition, from, ranges: covered.size }, 'skipping offset ranges the ingest ledger says are written');
     const st: PartitionState<D> = {
       key: keyOf(topic, partition),
       topic,
+      topicId,
       partition,
       open: null,
       sealed: [],
@@ -316,9 +335,11 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
       const pending = pendingMeta(b);
       if (st.committedMeta !== pending) await commit(st, b.start, pending);
       if (!owned(st)) return;
-      const tokenBase = `${st.topic}:${st.partition}:${b.start}:${b.end}:${b.nonce ? b.nonce + ':' : ''}`;
-      await writer.write(b.data, { topic: st.topic, partition: st.partition, start: b.start, end: b.end, units: b.units, tokenBase }, () => owned(st));
-      if (ledger && owned(st)) await ledger.record(st.topic, st.partition, b.start, b.end, b.units);
+      const incarnation = topicIncarnation(st.topic, st.topicId);
+      const tokenBase = `${incarnation}:${st.partition}:${b.start}:${b.end}:${b.nonce ? b.nonce + ':' : ''}`;
+      const sealed: SealedBatch = { topic: st.topic, incarnation, partition: st.partition, start: b.start, end: b.end, units: b.units, tokenBase };
+      await writer.write(b.data, sealed, () => owned(st));
+      if (ledger && owned(st)) await ledger.record(st.topic, st.topicId, st.partition, b.start, b.end, b.units);
     }
     if (!owned(st)) return;
     // Done with this batch; when the next one is waiting and contiguous, pre-commit it in the same write.

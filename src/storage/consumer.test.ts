@@ -40,13 +40,13 @@ async function counts(table: string, tenant: string): Promise<{ rows: number; di
   return { rows: Number(r[0].rows), distinct: Number(r[0].distinct) };
 }
 
-async function lagZero(groupId: string): Promise<boolean> {
-  for (const t of TOPICS) for (const p of await bus.lag(groupId, t)) if (p.lag > 0) return false;
+async function lagZero(groupId: string, on: Bus = bus): Promise<boolean> {
+  for (const t of TOPICS) for (const p of await on.lag(groupId, t)) if (p.lag > 0) return false;
   return true;
 }
 
 /** Produces `records` records per signal, `perRecord` rows each, keys spread over partitions. */
-async function produceAll(tenant: string, records: number, perRecord: number): Promise<void> {
+async function produceAll(tenant: string, records: number, perRecord: number, on: Bus = bus): Promise<void> {
   const traces = [];
   const logs = [];
   const metrics = [];
@@ -56,9 +56,9 @@ async function produceAll(tenant: string, records: number, perRecord: number): P
     logs.push({ ...logRecord(tenant, seq, perRecord), key: Buffer.from(`k${i}`) });
     metrics.push({ ...metricRecord(tenant, seq, perRecord), key: Buffer.from(`k${i}`) });
   }
-  await bus.produce('traces', traces);
-  await bus.produce('logs', logs);
-  await bus.produce('metrics', metrics);
+  await on.produce('traces', traces);
+  await on.produce('logs', logs);
+  await on.produce('metrics', metrics);
 }
 
 async function assertExactlyOnce(tenant: string, expected: number): Promise<void> {
@@ -252,6 +252,34 @@ test('a group rewound over stored data stores nothing twice (ingest ledger); wit
   await rewind();
   await drain('g-ledger');
   await assertExactlyOnce('t-ledger', 60);
+});
+
+test('a bus started anew on the same store (offsets from 0 again): its records are stored, not skipped as written', async () => {
+  // Two stacks one after the other: each its own bus data folder, one store. The second bus's
+  // offsets are the first's again, in the same topics and partitions, under the same group.
+  for (const [folder, tenant] of [['bus-first', 't-wiped-1'], ['bus-second', 't-wiped-2']]) {
+    const fresh = await createEmbeddedBus({ dir: path.join(root, folder) });
+    try {
+      await fresh.ensureTopics(TOPICS.map((name) => ({ name, partitions: 2, retentionMs: 86_400_000 })));
+      await produceAll(tenant, 30, 2, fresh);
+      const registry = new Registry();
+      const consumer = createStorageConsumer({ bus: fresh, store, groupId: 'g-wiped', batchMaxRows: 7, batchMaxMs: 20, registry });
+      consumer.start();
+      try {
+        await waitFor(() => lagZero('g-wiped', fresh), 20_000, `the consumer on ${folder} to commit everything`);
+        await consumer.flushed();
+      } finally {
+        await consumer.stop();
+      }
+      await assertExactlyOnce(tenant, 60);
+      const skipped = (await registry.getSingleMetricAsString('ollystack_storage_records_already_stored_total')).match(/_total (\d+)/);
+      assert.equal(Number(skipped?.[1] ?? 0), 0, `no record on ${folder} was taken for one already stored`);
+    } finally {
+      await fresh.close();
+    }
+  }
+  const incarnations = await store.query<{ t: string }>(`SELECT DISTINCT Topic AS t FROM ${LEDGER_TABLE} WHERE ConsumerGroup = 'g-wiped' AND Topic LIKE 'traces@%'`);
+  assert.equal(incarnations.length, 2, 'the ledger holds the traces ranges of each bus under its own topic id');
 });
 
 test('options are validated with the field named', () => {

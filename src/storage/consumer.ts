@@ -4,7 +4,7 @@
  * The batching, the `pending:` commit protocol, deduplication tokens, the ingest ledger,
  * retries and stop semantics are the batch consumer's (batch-consumer.ts); this is its writer
  * for the signal tables: a record is decoded into the batch's rows, and a sealed batch is one
- * insert per table, with dedupToken `<topic>:<partition>:<start>:<end>:<nonce>:<table>`.
+ * insert per table, with dedupToken `<topic>@<topicId>:<partition>:<start>:<end>:<nonce>:<table>`.
  */
 import type { Registry } from 'prom-client';
 import type { Bus, ConsumedRecord } from '../bus/index.ts';

@@ -26,27 +26,40 @@ test('covered ranges merge overlaps and answer increasing and decreasing offsets
   assert.equal(r.covers(40), true);
 });
 
-test('the ledger keeps ranges per group, topic and partition, and recording twice is harmless', async () => {
+test('the ledger keeps ranges per group, topic incarnation and partition, and recording twice is harmless', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ledger-'));
   const store = await createStore({ url: `chdb://${dir}` });
   try {
     const a = new IngestLedger(store, 'storage');
     const other = new IngestLedger(store, 'metering');
     await migrate(store, { traces: 1, logs: 1, metrics: 1 });
-    await a.record('traces', 0, 0, 100, 7);
-    await a.record('traces', 0, 100, 250, 9);
-    await a.record('traces', 0, 100, 250, 9);
-    await a.record('traces', 1, 0, 50, 1);
-    await other.record('traces', 0, 300, 400, 1);
-    const p0 = await a.load('traces', 0, 0);
+    const id = 'id-1';
+    await a.record('traces', id, 0, 0, 100, 7);
+    await a.record('traces', id, 0, 100, 250, 9);
+    await a.record('traces', id, 0, 100, 250, 9);
+    await a.record('traces', id, 1, 0, 50, 1);
+    await other.record('traces', id, 0, 300, 400, 1);
+    const p0 = await a.load('traces', id, 0, 0);
     assert.equal(p0.size, 1, 'adjacent ranges merge');
     assert.equal(p0.coveredUntil(0), 250);
     assert.equal(p0.covers(250), false);
     assert.equal(p0.covers(350), false, "another group's ranges are not ours");
-    const later = await a.load('traces', 0, 250);
+    const later = await a.load('traces', id, 0, 250);
     assert.equal(later.size, 0, 'ranges ending at or before the start are not loaded');
+
+    // The topic created again (offsets from 0 again): the old incarnation's ranges are not the new one's.
+    assert.equal((await a.load('traces', 'id-2', 0, 0)).size, 0, "an earlier incarnation's ranges do not cover a new one's offsets");
+    await a.record('traces', 'id-2', 0, 0, 100, 3);
+    assert.equal((await a.load('traces', 'id-2', 0, 0)).coveredUntil(0), 100, 'the same range in a new incarnation is recorded, not deduplicated away');
+    assert.equal((await a.load('traces', id, 0, 0)).coveredUntil(0), 250);
+    // Rows written before topics had ids name the bare topic: they match no incarnation.
+    await store.insert('ingest_ledger', [{ ConsumerGroup: 'storage', Topic: 'logs', Partition: 0, StartOffset: 0, EndOffset: 10, Records: 1 }]);
+    assert.equal((await a.load('logs', id, 0, 0)).size, 0);
+
     const [{ n }] = await store.query<{ n: string }>('SELECT count() AS n FROM ingest_ledger WHERE ConsumerGroup = {g:String}', { g: 'storage' });
-    assert.equal(Number(n), 3, 'the repeated record was deduplicated');
+    assert.equal(Number(n), 5, 'the repeated record was deduplicated');
+    const topics = await store.query<{ t: string }>('SELECT DISTINCT Topic AS t FROM ingest_ledger ORDER BY t');
+    assert.deepEqual(topics.map((r) => r.t), ['logs', 'traces@id-1', 'traces@id-2'], 'the Topic column holds <topic>@<topicId>');
   } finally {
     await store.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -11,9 +11,22 @@
  * It lives in the store, beside the rows it describes, so the two stay consistent: a store
  * restored from a backup taken at T has a ledger that also stops at T, and a replay then
  * fills in exactly what the backup lacks.
+ *
+ * Offsets name records only within one incarnation of a topic: a topic deleted and created
+ * again (a Kafka topic re-created, an embedded bus started on a new data folder with the same
+ * store) starts again at offset 0. So the ledger keys ranges by the topic's id too (the bus's
+ * topicId), in the Topic column as `<topic>@<topicId>`: the ranges of an earlier incarnation
+ * never hide the records of a new one. Rows written before the ledger knew topic ids carry the
+ * bare topic name and so match nothing any more: a replay across that upgrade may write its
+ * range once more (duplicates, once), which is the safe side of skipping data never stored.
  */
 import type { TableSpec } from './cluster-ddl.ts';
 import type { Store } from './store.ts';
+
+/** How the ledger and the consumers' deduplication tokens name a topic incarnation. */
+export function topicIncarnation(topic: string, topicId: string): string {
+  return `${topic}@${topicId}`;
+}
 
 /** Matches the data tables' window, so a retried ledger insert is dropped like a retried batch. */
 const DEDUP_WINDOW = 10_000;
@@ -23,7 +36,10 @@ export const LEDGER_TABLE = 'ingest_ledger';
 /** Longer than any topic's retention: a range is only needed while the bus can replay it. */
 const LEDGER_TTL_DAYS = 35;
 
-/** The ledger's table: one row per written batch; every node of a cluster keeps all of it (it is small). */
+/**
+ * The ledger's table: one row per written batch; every node of a cluster keeps all of it (it
+ * is small). Topic holds the topic incarnation, `<topic>@<topicId>` (topicIncarnation).
+ */
 export function ledgerTableSpec(): TableSpec {
   return {
     name: LEDGER_TABLE,
@@ -102,23 +118,24 @@ export class IngestLedger {
     this.#group = group;
   }
 
-  /** Ranges of a partition written at or after `fromOffset`. */
-  async load(topic: string, partition: number, fromOffset: number): Promise<CoveredRanges> {
+  /** Ranges of a partition of the topic incarnation `topicId` written at or after `fromOffset`. */
+  async load(topic: string, topicId: string, partition: number, fromOffset: number): Promise<CoveredRanges> {
     const rows = await this.#store.query<{ s: string; e: string }>(
       `SELECT StartOffset AS s, EndOffset AS e FROM ${LEDGER_TABLE}
        WHERE ConsumerGroup = {group:String} AND Topic = {topic:String} AND Partition = {partition:UInt32} AND EndOffset > {from:UInt64}
        ORDER BY StartOffset`,
-      { group: this.#group, topic, partition, from: fromOffset },
+      { group: this.#group, topic: topicIncarnation(topic, topicId), partition, from: fromOffset },
     );
     return new CoveredRanges(rows.map((r) => [Number(r.s), Number(r.e)] as const));
   }
 
-  /** Notes that every record of [start, end) is in the store. Idempotent. */
-  async record(topic: string, partition: number, start: number, end: number, records: number): Promise<void> {
+  /** Notes that every record of [start, end) of the topic incarnation `topicId` is in the store. Idempotent. */
+  async record(topic: string, topicId: string, partition: number, start: number, end: number, records: number): Promise<void> {
+    const incarnation = topicIncarnation(topic, topicId);
     await this.#store.insert(
       LEDGER_TABLE,
-      [{ ConsumerGroup: this.#group, Topic: topic, Partition: partition, StartOffset: start, EndOffset: end, Records: records }],
-      { dedupToken: `ledger:${this.#group}:${topic}:${partition}:${start}:${end}` },
+      [{ ConsumerGroup: this.#group, Topic: incarnation, Partition: partition, StartOffset: start, EndOffset: end, Records: records }],
+      { dedupToken: `ledger:${this.#group}:${incarnation}:${partition}:${start}:${end}` },
     );
   }
 }

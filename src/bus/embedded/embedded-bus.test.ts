@@ -16,6 +16,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 busContractTests('embedded bus', (dir) => createEmbeddedBus({ dir }), {
   // Segments of about one test record and a retention pass every 50 ms, so retention acts at once.
   makeRetentionBus: (dir) => createEmbeddedBus({ dir, segmentBytes: 1024, retentionCheckIntervalMs: 50 }),
+  // The embedded bus cannot delete a topic: an operator removes its folder while the bus is down.
+  deleteTopic: async (bus, dir, topic) => {
+    await bus.close();
+    fs.rmSync(path.join(dir, 'topics', topic), { recursive: true, force: true });
+    return createEmbeddedBus({ dir });
+  },
 });
 
 function tempDir(): string {
@@ -320,6 +326,76 @@ test('retention deletes whole old segments, at open and periodically, but never 
   }
 });
 
+test('retentionBytes caps a partition: oldest whole segments go at each roll and periodically, never the active one', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  const partitionBytes = (topic: string, p: number) =>
+    segmentFiles(dir, topic, p).reduce((n, f) => n + fs.statSync(path.join(dir, 'topics', topic, String(p), f)).size, 0);
+  try {
+    const segmentBytes = 2048;
+    const cap = 8 * 1024;
+    const hour = 60 * 60 * 1000;
+    let bus = await createEmbeddedBus({ dir, segmentBytes, retentionCheckIntervalMs: hour });
+    await assert.rejects(bus.ensureTopics([{ name: 'bad', partitions: 1, retentionMs: DAY_MS, retentionBytes: 0 }]), /retentionBytes/);
+    await bus.ensureTopics([
+      { name: 'capped', partitions: 2, retentionMs: DAY_MS, retentionBytes: cap },
+      { name: 'uncapped', partitions: 1, retentionMs: DAY_MS },
+    ]);
+    const reader = bus.consumer({ groupId: 'slow', topics: ['capped'] });
+    assert.equal((await reader.poll({ maxRecords: 1, maxWaitMs: 0 })).length, 0);
+    // One record per call and partition (null keys go round robin), so each partition rolls
+    // many times and gets far more than the cap.
+    const value = Buffer.alloc(500, 1);
+    const perPartition = 100;
+    for (let i = 0; i < perPartition; i++) {
+      await bus.produce('capped', [
+        { key: null, value, headers: { seq: String(i) } },
+        { key: null, value, headers: { seq: String(i) } },
+      ]);
+      await bus.produce('uncapped', [{ key: null, value }]);
+    }
+    for (const p of [0, 1]) {
+      assert.ok(partitionBytes('capped', p) <= cap + segmentBytes + 600, `partition ${p} holds ${partitionBytes('capped', p)} bytes, over the cap plus one segment`);
+    }
+    assert.ok(partitionBytes('uncapped', 0) >= perPartition * 500, 'a topic without a cap keeps everything');
+    const lags = await bus.lag('slow', 'capped');
+    for (const l of lags) {
+      assert.equal(l.highWatermark, perPartition, 'offsets keep counting');
+      assert.ok(l.committed > perPartition / 2, `the oldest records were deleted (log start ${l.committed})`);
+    }
+    // The consumer that fell behind continues at the log start and still gets the newest records.
+    const got = await pollUntil(reader, lags.reduce((n, l) => n + l.lag, 0));
+    for (const l of lags) {
+      const mine = got.filter((r) => r.partition === l.partition);
+      assert.equal(mine[0].offset, l.committed);
+      assert.equal(mine.at(-1)!.headers.seq, String(perPartition - 1));
+    }
+    await reader.close();
+    await bus.close();
+
+    // The cap is stored with the topic and still holds after a reopen...
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'topics', 'capped', 'topic.json'), 'utf8')) as { retentionBytes?: number };
+    assert.equal(meta.retentionBytes, cap);
+    bus = await createEmbeddedBus({ dir, segmentBytes, retentionCheckIntervalMs: hour });
+    for (let i = 0; i < 40; i++) await bus.produce('capped', [{ key: null, value }]);
+    for (const p of [0, 1]) assert.ok(partitionBytes('capped', p) <= cap + segmentBytes + 600, `partition ${p} over the cap after a reopen`);
+    await bus.close();
+    // ...and a lowered cap applies in the periodic pass, after ensureTopics changed it.
+    bus = await createEmbeddedBus({ dir, segmentBytes, retentionCheckIntervalMs: 50 });
+    try {
+      await bus.ensureTopics([{ name: 'capped', partitions: 2, retentionMs: DAY_MS, retentionBytes: 1024 }]);
+      const deadline = Date.now() + 10_000;
+      while (segmentFiles(dir, 'capped', 0).length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(segmentFiles(dir, 'capped', 0).length, 1, 'everything but the active segment deleted');
+      await bus.produce('capped', [{ key: null, value: Buffer.from('still-writable') }]);
+      assert.ok((await readAll(bus, 'capped')).some((r) => r.value.toString() === 'still-writable'));
+    } finally {
+      await bus.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a consumer positioned in a deleted range continues at the log start', { timeout: 20_000 }, async () => {
   const dir = tempDir();
   try {
@@ -423,5 +499,51 @@ test('a consumer subscribed before its topic exists is assigned when the topic i
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('topic ids: another data folder gives the same topic another id; a topic folder without one gets one, kept from then on', { timeout: 20_000 }, async () => {
+  const a = tempDir();
+  const b = tempDir();
+  try {
+    const ids: string[] = [];
+    for (const dir of [a, b]) {
+      const bus = await createEmbeddedBus({ dir });
+      try {
+        await bus.ensureTopics([{ name: 'traces', partitions: 1, retentionMs: DAY_MS }]);
+        await bus.produce('traces', [{ key: null, value: Buffer.from('kept') }]);
+        await bus.produce('auto', [{ key: null, value: Buffer.from('x') }]);
+        ids.push(await bus.topicId('traces'));
+        assert.notEqual(await bus.topicId('auto'), ids.at(-1), 'a topic created by produce has an id of its own');
+        await assert.rejects(bus.topicId('bad/name'), /topicId: topic/);
+      } finally {
+        await bus.close();
+      }
+    }
+    assert.notEqual(ids[0], ids[1], 'a wiped bus (a new data folder) is a new incarnation of its topics');
+
+    // A topic folder written before topics had ids (its metadata has none).
+    const metaFile = path.join(a, 'topics', 'traces', 'topic.json');
+    const old = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { id?: string };
+    delete old.id;
+    fs.writeFileSync(metaFile, JSON.stringify(old));
+    let bus = await createEmbeddedBus({ dir: a });
+    const generated = await bus.topicId('traces');
+    assert.notEqual(generated, ids[0]);
+    assert.equal((JSON.parse(fs.readFileSync(metaFile, 'utf8')) as { id?: string }).id, generated, 'the generated id is written to the metadata');
+    assert.deepEqual((await readAll(bus, 'traces')).map((r) => r.value.toString()), ['kept'], 'the topic and its data are kept');
+    await bus.close();
+    bus = await createEmbeddedBus({ dir: a });
+    try {
+      assert.equal(await bus.topicId('traces'), generated, 'and kept across a reopen');
+    } finally {
+      await bus.close();
+    }
+
+    fs.writeFileSync(metaFile, JSON.stringify({ ...old, id: 42 }));
+    await assert.rejects(createEmbeddedBus({ dir: a }), /bad topic metadata .*id must be a non-empty string/);
+  } finally {
+    fs.rmSync(a, { recursive: true, force: true });
+    fs.rmSync(b, { recursive: true, force: true });
   }
 });

@@ -138,10 +138,12 @@ class EmbeddedBus implements Bus, ConsumerHost {
           'bus: topic exists with another partition count; keeping it',
         );
       }
-      if (existing.spec.retentionMs !== spec.retentionMs) {
+      if (existing.spec.retentionMs !== spec.retentionMs || existing.spec.retentionBytes !== spec.retentionBytes) {
         existing.spec.retentionMs = spec.retentionMs;
+        if (spec.retentionBytes === undefined) delete existing.spec.retentionBytes;
+        else existing.spec.retentionBytes = spec.retentionBytes;
         writeTopicMeta(existing);
-        this.logger.info({ topic: spec.name, retentionMs: spec.retentionMs }, 'bus: topic retention updated');
+        this.logger.info({ topic: spec.name, retentionMs: spec.retentionMs, retentionBytes: spec.retentionBytes }, 'bus: topic retention updated');
       }
     }
   }
@@ -149,7 +151,7 @@ class EmbeddedBus implements Bus, ConsumerHost {
   private addTopic(spec: TopicSpec): Topic {
     const topic = createTopic(this.dir, spec, this.logOptions);
     this.topics.set(spec.name, topic);
-    this.logger.info({ topic: spec.name, partitions: spec.partitions, retentionMs: spec.retentionMs }, 'bus: topic created');
+    this.logger.info({ topic: spec.name, partitions: spec.partitions, retentionMs: spec.retentionMs, retentionBytes: spec.retentionBytes }, 'bus: topic created');
     for (const group of this.groups.values()) {
       if (group.subscribes(spec.name)) group.rebalance();
     }
@@ -256,6 +258,15 @@ class EmbeddedBus implements Bus, ConsumerHost {
     if (o.metadata !== undefined && typeof o.metadata !== 'string') throw new Error(`${where}.metadata must be a string`);
   }
 
+  async topicId(topicName: TopicName): Promise<string> {
+    this.assertOpen('topicId');
+    validateTopicName(topicName, 'topicId: topic');
+    // A topic produce is creating right now exists as soon as that finishes.
+    const topic = this.topics.get(topicName) ?? (await this.creating.get(topicName));
+    if (topic === undefined) throw new Error(`topicId: unknown topic ${JSON.stringify(topicName)}`);
+    return topic.id;
+  }
+
   async offsetsForTime(topicName: TopicName, timestampMs: number): Promise<Array<TopicPartition & { offset: number }>> {
     this.assertOpen('offsetsForTime');
     if (!Number.isFinite(timestampMs)) throw new Error(`offsetsForTime: timestampMs must be a number, got ${timestampMs}`);
@@ -293,10 +304,12 @@ class EmbeddedBus implements Bus, ConsumerHost {
   private applyRetention(): void {
     const now = Date.now();
     for (const topic of this.topics.values()) {
-      if (topic.spec.retentionMs === RETAIN_FOREVER) continue;
+      const { retentionMs, retentionBytes } = topic.spec;
+      if (retentionMs === RETAIN_FOREVER && retentionBytes === undefined) continue;
       for (const log of topic.partitions) {
         try {
-          log.applyRetention(now - topic.spec.retentionMs);
+          if (retentionMs !== RETAIN_FOREVER) log.applyRetention(now - retentionMs);
+          if (retentionBytes !== undefined) log.applySizeRetention();
         } catch (err) {
           this.logger.warn({ topic: topic.spec.name, partition: log.partition, err: (err as Error).message }, 'bus: retention failed');
         }

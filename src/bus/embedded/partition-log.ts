@@ -16,6 +16,8 @@ import type { BusLogger } from './logger.ts';
 export interface PartitionLogOptions {
   segmentBytes: number;
   logger: BusLogger;
+  /** The topic's size cap per partition (retention.bytes), read at each check; none when undefined. */
+  retentionBytes?: () => number | undefined;
 }
 
 /** Records of one group commit, and the promise their producers wait on. */
@@ -195,6 +197,7 @@ export class PartitionLog {
       if (this.writePosition(segment) >= this.options.segmentBytes && segment.recordCount > 0) {
         segment = await this.roll();
         this.writeCursor = null;
+        this.applySizeRetentionAfterRoll();
       }
       const { records, timestamps } = batch;
       const n = records.length;
@@ -400,18 +403,52 @@ export class PartitionLog {
 
   /** Deletes oldest segments whose newest record is older than the cutoff; never the active one. */
   applyRetention(cutoffTimestamp: number): number {
+    return this.deleteOldestWhile((oldest) => oldest.maxTimestamp < cutoffTimestamp, 'bus: retention deleted segments');
+  }
+
+  /** Bytes of durable records in all segments. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.size;
+    return total;
+  }
+
+  /**
+   * Deletes oldest segments while the partition holds more than the topic's retentionBytes,
+   * never the active one. It stops once under the cap rather than, as Kafka does, once the
+   * next deletion would go under: the cap is a disk budget (the agent's buffer) first.
+   */
+  applySizeRetention(): number {
+    const cap = this.options.retentionBytes?.();
+    if (cap === undefined) return 0;
+    let total = this.sizeBytes;
+    if (total <= cap) return 0;
+    return this.deleteOldestWhile((oldest) => {
+      if (total <= cap) return false;
+      total -= oldest.size;
+      return true;
+    }, 'bus: size retention deleted segments');
+  }
+
+  /** A roll is when the size grows past the cap by a whole segment: act at once, without failing the append. */
+  private applySizeRetentionAfterRoll(): void {
+    try {
+      this.applySizeRetention();
+    } catch (err) {
+      this.options.logger.warn({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'bus: size retention failed');
+    }
+  }
+
+  private deleteOldestWhile(shouldDelete: (oldest: Segment) => boolean, message: string): number {
     let deleted = 0;
-    while (this.segments.length > 1 && this.segments[0].maxTimestamp < cutoffTimestamp) {
+    while (this.segments.length > 1 && shouldDelete(this.segments[0])) {
       const segment = this.segments.shift()!;
       segment.retire();
       deleted++;
     }
     if (deleted > 0) {
       fsyncDirSync(this.dir);
-      this.options.logger.info(
-        { topic: this.topic, partition: this.partition, deleted, logStartOffset: this.logStartOffset },
-        'bus: retention deleted segments',
-      );
+      this.options.logger.info({ topic: this.topic, partition: this.partition, deleted, logStartOffset: this.logStartOffset }, message);
     }
     return deleted;
   }

@@ -35,10 +35,34 @@ after(async () => {
   await admin.close();
 });
 
-busContractTests('kafka', async () => {
-  await requireKafka();
-  return trackingTopics(await createKafkaBus({ brokers: [TEST_KAFKA], clientId: 'ollystack-contract' }));
-});
+busContractTests(
+  'kafka',
+  async () => {
+    await requireKafka();
+    return trackingTopics(await createKafkaBus({ brokers: [TEST_KAFKA], clientId: 'ollystack-contract' }));
+  },
+  {
+    deleteTopic: async (bus, _dir, topic) => {
+      const admin = new Admin({ clientId: 'ollystack-test-delete', bootstrapBrokers: [TEST_KAFKA] });
+      try {
+        await admin.deleteTopics({ topics: [topic] });
+      } finally {
+        await admin.close();
+      }
+      // Deletion completes asynchronously: the topic is gone once the brokers no longer know it.
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const gone = await bus.topicId(topic).then(
+          () => false,
+          (err: Error) => /unknown topic/.test(err.message),
+        );
+        if (gone) return bus;
+        if (Date.now() > deadline) throw new Error(`topic ${topic} still exists 20 s after it was deleted`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  },
+);
 
 test('kafka: new topics get retention, a segment roll that lets retention act, and the replication the cluster has', { timeout: 30_000 }, async () => {
   await requireKafka();
@@ -48,12 +72,18 @@ test('kafka: new topics get retention, a segment roll that lets retention act, a
   try {
     const long = `cfg-long-${randomUUID().slice(0, 8)}`;
     const short = `cfg-short-${randomUUID().slice(0, 8)}`;
+    const capped = `cfg-capped-${randomUUID().slice(0, 8)}`;
     await bus.ensureTopics([
       { name: long, partitions: 2, retentionMs: 3 * DAY_MS },
       { name: short, partitions: 1, retentionMs: 60_000 },
+      { name: capped, partitions: 1, retentionMs: DAY_MS, retentionBytes: 64 * 1024 * 1024 },
     ]);
     const configs = await admin.describeConfigs({
-      resources: [long, short].map((resourceName) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName, configurationKeys: ['retention.ms', 'segment.ms', 'min.insync.replicas'] })),
+      resources: [long, short, capped].map((resourceName) => ({
+        resourceType: ConfigResourceTypes.TOPIC,
+        resourceName,
+        configurationKeys: ['retention.ms', 'segment.ms', 'min.insync.replicas', 'retention.bytes', 'segment.bytes'],
+      })),
     });
     const value = (topic: string, name: string) => configs.find((c) => c.resourceName === topic)?.configs.find((c) => c.name === name)?.value;
     assert.equal(value(long, 'retention.ms'), String(3 * DAY_MS));
@@ -61,6 +91,9 @@ test('kafka: new topics get retention, a segment roll that lets retention act, a
     assert.equal(value(short, 'retention.ms'), '60000');
     assert.equal(value(short, 'segment.ms'), '60000', 'a short retention rolls segments at the retention');
     assert.equal(value(short, 'min.insync.replicas'), '1');
+    assert.equal(value(long, 'retention.bytes'), '-1', 'no size cap unless the spec sets one');
+    assert.equal(value(capped, 'retention.bytes'), String(64 * 1024 * 1024));
+    assert.equal(value(capped, 'segment.bytes'), String(4 * 1024 * 1024), 'a size cap rolls segments at a sixteenth of it');
     const metadata = await admin.metadata({ topics: [long] });
     assert.equal(metadata.topics.get(long)!.partitions[0].replicas.length, metadata.brokers.size, 'replication capped to the brokers present');
     assert.ok(
@@ -72,6 +105,9 @@ test('kafka: new topics get retention, a segment roll that lets retention act, a
     await bus.ensureTopics([{ name: short, partitions: 4, retentionMs: 120_000 }]);
     const [updated] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: short, configurationKeys: ['retention.ms'] }] });
     assert.equal(updated.configs.find((c) => c.name === 'retention.ms')?.value, '120000');
+    await bus.ensureTopics([{ name: capped, partitions: 1, retentionMs: DAY_MS, retentionBytes: 32 * 1024 * 1024 }]);
+    const [recapped] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: capped, configurationKeys: ['retention.bytes'] }] });
+    assert.equal(recapped.configs.find((c) => c.name === 'retention.bytes')?.value, String(32 * 1024 * 1024), 'a changed size cap is applied in place');
     assert.equal((await bus.lag('g', short)).length, 1);
     assert.ok(warnings.some((w) => /partition count/.test(w.msg ?? '')));
   } finally {

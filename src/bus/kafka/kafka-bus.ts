@@ -124,6 +124,15 @@ class KafkaBus implements Bus, KafkaConsumerHost {
     return topic;
   }
 
+  async topicId(topicName: TopicName): Promise<string> {
+    this.assertOpen('topicId');
+    validateTopicName(topicName, 'topicId: topic');
+    // Fresh metadata, not the cached one: the topic may have been deleted and created again since.
+    const topic = await this.cluster.topic(topicName, true);
+    if (topic === null) throw new Error(`topicId: unknown topic ${JSON.stringify(topicName)}`);
+    return topic.id;
+  }
+
   async offsetsForTime(topicName: TopicName, timestampMs: number): Promise<Array<TopicPartition & { offset: number }>> {
     this.assertOpen('offsetsForTime');
     if (!Number.isFinite(timestampMs)) throw new Error(`offsetsForTime: timestampMs must be a number, got ${timestampMs}`);

@@ -1,5 +1,5 @@
 /**
- * ensureTopics on Kafka: creates missing topics with their partition count and retention,
+ * ensureTopics on Kafka: creates missing topics with their partition count and retention (by age and size),
  * keeps the partition count of existing ones (Kafka cannot shrink it and growing it would
  * move keys to other partitions), and brings an existing topic's retention to the spec's.
  */
@@ -33,10 +33,28 @@ function minInsyncReplicas(replicationFactor: number): number {
   return Math.min(2, Math.max(1, replicationFactor - 1));
 }
 
+/** Kafka 4's smallest segment.bytes. */
+const MIN_SEGMENT_BYTES = 1024 * 1024;
+/** Kafka's default segment.bytes. */
+const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
+
+/**
+ * retention.bytes also deletes whole closed segments only: with the default 1 GiB segments a
+ * smaller cap would never act. A sixteenth of the cap bounds the overshoot to about 6%.
+ */
+export function segmentBytesFor(retentionBytes: number): number {
+  return Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, Math.floor(retentionBytes / 16)));
+}
+
 function retentionConfigs(spec: TopicSpec): Array<{ name: string; value: string }> {
   const segmentMs = segmentMsFor(spec.retentionMs);
-  const configs = [{ name: 'retention.ms', value: String(spec.retentionMs) }];
+  // -1 is Kafka's "no size cap", so a cap removed from the spec is removed from the topic too.
+  const configs = [
+    { name: 'retention.ms', value: String(spec.retentionMs) },
+    { name: 'retention.bytes', value: String(spec.retentionBytes ?? -1) },
+  ];
   if (segmentMs !== null) configs.push({ name: 'segment.ms', value: String(segmentMs) });
+  if (spec.retentionBytes !== undefined) configs.push({ name: 'segment.bytes', value: String(segmentBytesFor(spec.retentionBytes)) });
   return configs;
 }
 
@@ -106,16 +124,17 @@ export class TopicAdmin {
       if (hasKafkaError(err, 'TOPIC_ALREADY_EXISTS')) return false;
       throw new Error(`ensureTopics: creating topic ${spec.name} failed: ${describeKafkaError(err)}`, { cause: err });
     }
-    this.options.logger.info({ topic: spec.name, partitions: spec.partitions, retentionMs: spec.retentionMs, replicas }, 'bus: topic created');
+    this.options.logger.info({ topic: spec.name, partitions: spec.partitions, retentionMs: spec.retentionMs, retentionBytes: spec.retentionBytes, replicas }, 'bus: topic created');
     return true;
   }
 
   private async alignRetention(spec: TopicSpec): Promise<void> {
     const [description] = await this.admin.describeConfigs({
-      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: spec.name, configurationKeys: ['retention.ms'] }],
+      resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: spec.name, configurationKeys: ['retention.ms', 'retention.bytes'] }],
     });
     const current = description?.configs.find((c) => c.name === 'retention.ms')?.value;
-    if (current === String(spec.retentionMs)) return;
+    const currentBytes = description?.configs.find((c) => c.name === 'retention.bytes')?.value;
+    if (current === String(spec.retentionMs) && currentBytes === String(spec.retentionBytes ?? -1)) return;
     await this.admin.incrementalAlterConfigs({
       resources: [
         {
@@ -125,7 +144,10 @@ export class TopicAdmin {
         },
       ],
     });
-    this.options.logger.info({ topic: spec.name, retentionMs: spec.retentionMs, was: current }, 'bus: topic retention updated');
+    this.options.logger.info(
+      { topic: spec.name, retentionMs: spec.retentionMs, retentionBytes: spec.retentionBytes, was: current, wasBytes: currentBytes },
+      'bus: topic retention updated',
+    );
   }
 
   /**

@@ -8,7 +8,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import protobuf from 'protobufjs/minimal.js';
-import { opentelemetry } from '../otlp/index.ts';
+import { opentelemetry } from './generated/otlp.js';
 import { OTLP_HTTP_PATHS, type Signal } from '../telemetry/signals.ts';
 
 const gzip = promisify(gzipCb);

@@ -1,6 +1,6 @@
 /** Small builders for OTLP field values: attributes and nanosecond timestamps. */
 import protobuf from 'protobufjs/minimal.js';
-import type { opentelemetry } from '../otlp/index.ts';
+import type { opentelemetry } from './generated/otlp.js';
 
 export type KeyValue = opentelemetry.proto.common.v1.KeyValue.$Properties;
 /** What the generated code takes for fixed64 fields: a Long, or a (possibly unsafe) number. */

@@ -1,0 +1,37 @@
+/**
+ * Builds the single-file agent: dist/ollystack-agent.mjs, everything the agent runs bundled
+ * into one ES module for Node.js 24 (`node ollystack-agent.mjs agent --config agent.yaml`).
+ * Engines the agent never uses (Kafka, Redis, chDB clients) stay out of it.
+ * Run: npm run build:agent [-- --outfile <file>]
+ */
+import { build } from 'esbuild';
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const i = process.argv.indexOf('--outfile');
+const outfile = i > 0 ? process.argv[i + 1] : `${root}dist/ollystack-agent.mjs`;
+if (!outfile) {
+  process.stderr.write('build-agent: --outfile needs a file name\n');
+  process.exit(2);
+}
+
+export async function buildAgent(target: string): Promise<void> {
+  await build({
+    entryPoints: [`${root}src/cli/agent-main.ts`],
+    outfile: target,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    // Never loaded by the agent: the buses and stores it does not talk to.
+    external: ['chdb', '@platformatic/kafka', 'redis', '@clickhouse/client'],
+    // CommonJS packages inside an ES module bundle still call require().
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __olly_createRequire } from 'node:module';\nconst require = __olly_createRequire(import.meta.url);" },
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+}
+
+await buildAgent(outfile);
+process.stdout.write(`built ${outfile} (${(statSync(outfile).size / 1024 / 1024).toFixed(1)} MB)\n`);
