@@ -50,8 +50,10 @@ export async function fetchAgentStatus(port: number, host = '127.0.0.1'): Promis
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    throw new AgentStartError(`no agent answers on ${url} (${e.cause?.code ?? e.message}): is \`ollystack agent\` running, with this agent.statusPort?`);
+    // fetch wraps the socket error; for localhost it is often an AggregateError (IPv4 and IPv6).
+    const e = err as Error & { cause?: { code?: string; errors?: Array<{ code?: string }> } };
+    const code = e.cause?.code ?? e.cause?.errors?.[0]?.code ?? (e.cause as Error | undefined)?.message ?? e.message;
+    throw new AgentStartError(`no agent answers on ${url} (${code}): is \`ollystack agent\` running, with this agent.statusPort?`);
   }
   if (!res.ok) throw new AgentStartError(`${url} answered HTTP ${res.status}`);
   return res.json();

@@ -88,6 +88,19 @@ test('batches are posted as gzip protobuf with the bearer key and committed once
   });
 });
 
+test('a batch that only carries a checkpoint is stored and committed, never posted', TIMEOUT, async () => {
+  await withSetup(async ({ gateway, open }) => {
+    const exporter = await open();
+    await exporter.consume(logsBatch([], { checkpoint: { source: 'filelog', state: '{"at":1}' } }));
+    await waitFor('the empty batch committed', () => exporter.stats().bufferedBatches === 0);
+    await exporter.consume(logsBatch(['a']));
+    await waitFor('the next batch delivered', () => gateway.received.length >= 1);
+    assert.equal(gateway.received.length, 1);
+    assert.deepEqual(gateway.received[0].ids, ['a']);
+    assert.equal(await exporter.lastCheckpoint('filelog'), '{"at":1}');
+  });
+});
+
 test('gateway down, then back: everything arrives exactly once, oldest first', TIMEOUT, async () => {
   await withSetup(async ({ gateway, open, logs }) => {
     const exporter = await open();

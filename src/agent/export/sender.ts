@@ -202,6 +202,11 @@ export class Sender {
 
   /** Posts the request until it is delivered or refused (then commits it), or the loop stops. */
   private async deliver(request: PackedRequest): Promise<void> {
+    // Batches that only carry a receiver's checkpoint (no items) have nothing to send.
+    if (request.items === 0) {
+      await this.commit(request);
+      return;
+    }
     const body = await gzip(requestBody(request), GZIP_OPTIONS);
     const post = { url: this.options.urls[request.signal], apiKey: this.options.apiKey, timeoutMs: this.options.timeoutMs, stop: this.stopController.signal };
     let attempt = 0;

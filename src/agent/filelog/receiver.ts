@@ -142,6 +142,10 @@ export class FileLogReceiver implements Receiver {
   }
 
   private async run(): Promise<void> {
+    // The very first start: store where reading begins (the ends of the files, with startAt
+    // 'end') before anything is read, or a crash before the first batch would start from the
+    // new ends next time and skip the lines written in between.
+    if (this.firstRun && this.files.size > 0) await this.sendBatch(true);
     let backlog = await this.poll(false);
     while (!this.stopping) {
       // With bytes left unread (the per-poll budget ran out) the next poll comes at once.
@@ -407,8 +411,8 @@ export class FileLogReceiver implements Receiver {
   }
 
   /** Sends the current batch, retrying until it is taken; positions advance only then. */
-  private async sendBatch(): Promise<void> {
-    if (this.batch.records.length === 0 || this.abandoned) return;
+  private async sendBatch(positionsOnly = false): Promise<void> {
+    if ((this.batch.records.length === 0 && !positionsOnly) || this.abandoned) return;
     const { state, offsets } = this.checkpointNow();
     const telemetry = this.batch.toTelemetry(this.opts.resourceAttributes, state);
     this.batch = new LogBatch(monotonic());
@@ -429,7 +433,7 @@ export class FileLogReceiver implements Receiver {
       }
     }
     this.counters.recordsEmitted += telemetry.items;
-    this.counters.batchesSent++;
+    if (telemetry.items > 0) this.counters.batchesSent++;
     for (const [key, offset] of offsets) {
       const f = this.files.get(key);
       if (f) f.committedOffset = offset;

@@ -68,6 +68,28 @@ describe('filelog restart from the stored checkpoint', { timeout: 120_000 }, () 
     });
   });
 
+  test("a crash before the very first batch (startAt 'end'): lines written meanwhile are read after the restart", async () => {
+    await withTempDir(async (dir) => {
+      const file = join(dir, 'app.log');
+      writeFileSync(file, text(lines('old', 1, 20)));
+      const store = new FakeStore();
+      // The first run stores its start positions, then dies at its first batch of lines.
+      const dead = crashingConsumer(store, 0);
+      const first = await startReceiver(dir, store, dead, { startAt: 'end' });
+      await waitFor(() => store.checkpoint !== undefined, 'the start positions stored');
+      assert.equal(store.records.length, 0);
+      appendFileSync(file, text(lines('new', 1, 30)));
+      await waitFor(() => dead.hung(), 'the crash');
+      // Without stored start positions, the restart would begin at the new end and skip 'new'.
+      const second = await startReceiver(dir, store, store, { startAt: 'end' });
+      await waitFor(() => store.records.length >= 30, 'the lines written after the first start');
+      await second.stop();
+      dead.release();
+      await first.stop();
+      assertExactlyOnce(store, lines('new', 1, 30));
+    });
+  });
+
   test('consume() rejecting, then taking batches again: nothing lost, nothing repeated', async () => {
     await withTempDir(async (dir) => {
       const store = new FakeStore();
