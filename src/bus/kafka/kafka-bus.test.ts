@@ -161,3 +161,24 @@ test('kafka: merged produce calls from many callers all land, each on its key\'s
     await bus.close();
   }
 });
+
+test('kafka: records of one call timestamped months apart keep their exact timestamps and order', { timeout: 30_000 }, async () => {
+  await requireKafka();
+  const bus = trackingTopics(await createKafkaBus({ brokers: [TEST_KAFKA] }));
+  try {
+    const topic = `spread-${randomUUID().slice(0, 8)}`;
+    // A retention longer than the spread, so the broker keeps the old record.
+    await bus.ensureTopics([{ name: topic, partitions: 1, retentionMs: 3650 * DAY_MS }]);
+    const now = Date.now();
+    // 90 days apart: past the 2^31 ms that the Kafka library encodes wrongly within one batch.
+    const stamps = [now - 90 * DAY_MS + 7, now, now - 45 * DAY_MS + 3];
+    await bus.produce(topic, stamps.map((timestamp, i) => ({ key: Buffer.from('k'), value: Buffer.from([i]), timestamp })));
+    const c = bus.consumer({ groupId: `g-${randomUUID().slice(0, 8)}`, topics: [topic] });
+    const got = await pollUntil(c, stamps.length, 15_000);
+    assert.deepEqual(got.map((r) => r.value[0]), [0, 1, 2], 'in the order produced');
+    assert.deepEqual(got.map((r) => r.timestamp), stamps);
+    await c.close();
+  } finally {
+    await bus.close();
+  }
+});
