@@ -17,6 +17,7 @@ import { createMetricAggregator } from './aggregate/index.ts';
 import { createBufferedExporter } from './export/index.ts';
 import { createFileLogReceiver } from './filelog/index.ts';
 import { createHostMetricsReceiver, detectHostAttributes } from './hostmetrics/index.ts';
+import { createMemoryGuard } from './memory-guard.ts';
 import { createLocalOtlpReceiver, type LocalOtlpReceiver } from './otlp-receiver.ts';
 import { createTraceSampler } from './sampling/index.ts';
 import { selfMetrics } from './self-metrics.ts';
@@ -89,12 +90,15 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     });
     processors.push(sampler, aggregator);
     // Each signal to its processor; logs need none and go straight to the buffer.
-    const bySignal: Consumer = {
+    const routed: Consumer = {
       consume: (batch) => (batch.signal === 'traces' ? sampler : batch.signal === 'metrics' ? aggregator : exporter).consume(batch),
     };
+    // Receivers pass the memory guard first: near the heap limit they are refused, and retry.
+    const guard = createMemoryGuard({ next: routed, log: log('memory') });
+    const bySignal: Consumer = guard;
 
     const hostAttributes = await detectHostAttributes({});
-    const components = (): Component[] => [...receivers, ...processors, exporter];
+    const components = (): Component[] => [...receivers, guard, ...processors, exporter];
     if (a.hostMetrics.enabled) {
       receivers.push(
         createHostMetricsReceiver({
