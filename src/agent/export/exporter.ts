@@ -86,6 +86,9 @@ class BufferedExporterImpl implements BufferedExporter {
   private bufferedBytes = 0;
   private refreshing: Promise<void> | null = null;
   private refreshAgain = false;
+  /** When the buffer folder was last measured, and the timer of the next measurement. */
+  private measuredAt = -Infinity;
+  private measureTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
 
   constructor(bus: Bus, options: ResolvedOptions, checkpoints: CheckpointStore, itemsTotal: number) {
@@ -146,6 +149,7 @@ class BufferedExporterImpl implements BufferedExporter {
     this.stopping ??= (async () => {
       await this.sender.stop();
       await this.gate.drain();
+      if (this.measureTimer !== null) clearTimeout(this.measureTimer);
       await this.refreshing;
       await this.bus.close();
     })();
@@ -164,7 +168,19 @@ class BufferedExporterImpl implements BufferedExporter {
         try {
           const [lag] = await this.bus.lag(EXPORTER_GROUP, BUFFER_TOPIC);
           this.bufferedBatches = lag.lag;
-          this.bufferedBytes = await folderBytes(this.options.dir);
+          // Walking the folder costs a dozen system calls: at most once a second (it was many
+          // times a second under load), with a last walk after a burst so the figure settles.
+          const sinceMs = Date.now() - this.measuredAt;
+          if (sinceMs >= MEASURE_EVERY_MS) {
+            this.measuredAt = Date.now();
+            this.bufferedBytes = await folderBytes(this.options.dir);
+          } else if (this.measureTimer === null && this.stopping === null) {
+            this.measureTimer = setTimeout(() => {
+              this.measureTimer = null;
+              this.refreshBufferStats();
+            }, MEASURE_EVERY_MS - sinceMs);
+            this.measureTimer.unref();
+          }
         } catch {
           // Closing: the last numbers stand.
           return;
@@ -188,6 +204,8 @@ function validateBatch(batch: Telemetry): void {
     if (typeof c.state !== 'string') throw new TypeError('exporter: batch.checkpoint.state must be a string');
   }
 }
+
+const MEASURE_EVERY_MS = 1000;
 
 /** Bytes of the files under a folder (the buffer's segments, offsets and checkpoints). */
 async function folderBytes(dir: string): Promise<number> {
