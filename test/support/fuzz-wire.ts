@@ -7,6 +7,9 @@
  * (flips, insertions, deletions, truncation) then break the framing itself.
  */
 import type { Random } from './fuzz-random.ts';
+import { varint } from '../../src/otlp/testing.ts';
+
+export { varint };
 
 export interface WireField {
   no: number;
@@ -21,16 +24,6 @@ export interface WireField {
   raw?: Uint8Array;
 }
 
-export function varint(n: number | bigint): number[] {
-  let v = BigInt(n);
-  const out: number[] = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
-}
 
 /** A length-delimited field of the concatenated parts. */
 export function ld(no: number, ...parts: ArrayLike<number>[]): number[] {

@@ -8,17 +8,8 @@ import type { SamplerOptions } from './options.ts';
 export const START_MS = 1_700_000_000_000;
 const ERROR = opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR;
 
-/** mulberry32: seeded, so every run sees the same trace ids. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded (mulberry32), so every run sees the same trace ids. */
+export { seededRandom } from '../../otlp/fixtures.ts';
 
 export function randomTraceId(random: () => number): Uint8Array {
   const id = new Uint8Array(16);

@@ -2,36 +2,10 @@
  * Test helpers for the Redis limiter: the test Redis (failing, never skipping, when it is down),
  * a private key prefix, and a TCP relay a test can cut to play an outage.
  */
-import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { createClient } from 'redis';
 
-export const TEST_REDIS_URL = process.env.OLLYSTACK_TEST_REDIS ?? 'redis://127.0.0.1:6379';
-
-export type AdminClient = ReturnType<typeof createClient>;
-
-export async function connectTestRedis(): Promise<AdminClient> {
-  const client: AdminClient = createClient({ url: TEST_REDIS_URL, socket: { connectTimeout: 2_000, reconnectStrategy: false } });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    await client.ping();
-  } catch (err) {
-    client.destroy();
-    throw new Error(`Redis does not answer at ${TEST_REDIS_URL} (${(err as Error).message}): run \`scripts/services up\``, { cause: err });
-  }
-  return client;
-}
-
-export function randomKeyPrefix(): string {
-  return `ollystack-test:${randomBytes(6).toString('hex')}:`;
-}
-
-export async function dropPrefix(client: AdminClient, prefix: string): Promise<void> {
-  const keys: string[] = [];
-  for await (const batch of client.scanIterator({ MATCH: `${prefix}*`, COUNT: 100 })) keys.push(...(batch as string[]));
-  if (keys.length > 0) await client.del(keys);
-}
+// The test Redis, a private key prefix and their cleanup are the key store's test helpers.
+export { TEST_REDIS_URL, connectTestRedis, randomKeyPrefix, dropPrefix, type AdminClient } from '../../tenancy/testing/redis.ts';
 
 export interface Relay {
   readonly url: string;
