@@ -39,7 +39,7 @@ export interface AgentStatus {
   logFiles: string[];
   components: Record<string, ComponentStats>;
   /** process.memoryUsage() now, and the heap limit in force. */
-  memory: { rssBytes: number; heapUsedBytes: number; heapLimitBytes: number };
+  memory: { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number; externalBytes: number; heapLimitBytes: number };
 }
 
 export interface RunningAgent {
@@ -141,7 +141,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
           otlp: { ...otlp?.addresses },
           logFiles: a.logs.include,
           components: Object.fromEntries(components().map((c) => [c.name, c.stats()])),
-          memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapLimitBytes: heapLimitBytes() },
+          memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed, heapTotalBytes: mem.heapTotal, externalBytes: mem.external, heapLimitBytes: heapLimitBytes() },
         };
       },
       stop: stopAll,

@@ -126,7 +126,7 @@ export function formatStatus(s: AgentStatus & { heapLimitMb?: number }): string 
   const lines = [
     `OllyStack agent, up since ${s.startedAt}`,
     `  Sending to   ${s.endpoint}   gateway ${ex.gatewayUp ? 'reachable' : 'NOT reachable (buffering to disk)'}`,
-    `  Memory       RSS ${mb(s.memory.rssBytes)}, heap ${mb(s.memory.heapUsedBytes)} (limit ${s.heapLimitMb ?? '?'} MB)`,
+    `  Memory       RSS ${mb(s.memory.rssBytes)}, heap ${mb(s.memory.heapUsedBytes)} used of ${mb(s.memory.heapTotalBytes ?? 0)} (limit ${s.heapLimitMb ?? '?'} MB), outside the heap ${mb(s.memory.externalBytes ?? 0)}`,
     `  Collects     ${[c.hostmetrics && 'host metrics', c.filelog && `log files (${n(c.filelog.filesTracked)} tracked, ${n(c.filelog.linesRead)} lines)`, c.otlp && `local OTLP (${[s.otlp.http, s.otlp.grpc].filter(Boolean).join(', ')})`].filter(Boolean).join('; ')}`,
     `  Sent         ${n(ex.sentItems)} items in ${n(ex.sentBatches)} requests`,
     `  Buffered     ${n(ex.bufferedBatches)} batches, ${mb(ex.bufferedBytes ?? 0)} on disk`,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/index.ts';
-import { runDemo } from '../demo/index.ts';
+import { DEFAULT_METRICS_INTERVAL_MS, runDemo } from '../demo/index.ts';
 import { CliError } from './errors.ts';
 
 export interface DemoCliOptions {
@@ -9,7 +9,7 @@ export interface DemoCliOptions {
   apiKey?: string;
   duration?: string;
   rate: string;
-  metricsInterval: string;
+  metricsInterval?: string;
   config?: string;
 }
 
@@ -35,7 +35,7 @@ export async function runDemoCommand(options: DemoCliOptions): Promise<void> {
   const apiKey = resolveApiKey(options);
   const durationSec = options.duration === undefined ? undefined : positive('duration', options.duration);
   const rate = positive('rate', options.rate);
-  const metricsIntervalMs = positive('metrics-interval', options.metricsInterval) * 1000;
+  const metricsIntervalMs = options.metricsInterval === undefined ? DEFAULT_METRICS_INTERVAL_MS : positive('metrics-interval', options.metricsInterval) * 1000;
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());

@@ -66,7 +66,7 @@ program
   .option('-k, --api-key <key>', 'API key (default: $OLLYSTACK_API_KEY, else the key a local `up` generated)')
   .option('--duration <seconds>', 'stop after this many seconds (default: run until Ctrl-C)')
   .option('--rate <tracesPerSecond>', 'traces per second', '20')
-  .option('--metrics-interval <seconds>', 'how often the services export their metrics (to an agent: as often as statsd-style clients)', '10')
+  .option('--metrics-interval <seconds>', 'how often the services export their metrics, in seconds (default 2: often, like statsd clients, so an agent in between has its 60 s window to aggregate)')
   .option('-c, --config <file>', 'configuration file, to find the data folder and key')
   .action(async (options) => (await import('./demo.ts')).runDemoCommand(options));
 

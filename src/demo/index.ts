@@ -32,7 +32,7 @@ export interface DemoOptions {
   now?: () => number;
   /** Trace/log batch period; default 1000 ms. */
   tickMs?: number;
-  /** Metric flush period; default 10000 ms. */
+  /** Metric flush period; default 2000 ms. */
   metricsIntervalMs?: number;
   /** Error burst schedule; default every 5 min for 45 s, the first 2 min in. */
   burst?: BurstSchedule;
@@ -54,11 +54,17 @@ export interface DemoTotals {
 /** Longest window generated in one tick; after a stall the demo skips ahead instead of flooding. */
 const MAX_WINDOW_MS = 10_000;
 
+/**
+ * Every 2 s, as statsd-style clients flush: dense enough that an agent's 60 s aggregation
+ * window shows what it saves (the SDKs' 60 s default would leave it nothing to merge).
+ */
+export const DEFAULT_METRICS_INTERVAL_MS = 2_000;
+
 export async function runDemo(options: DemoOptions): Promise<DemoTotals> {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => {});
   const tickMs = options.tickMs ?? 1000;
-  const metricsEveryMs = options.metricsIntervalMs ?? 10_000;
+  const metricsEveryMs = options.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS;
   if (!(tickMs > 0)) throw new RangeError(`tickMs must be > 0, got ${tickMs}`);
   if (!(metricsEveryMs > 0)) throw new RangeError(`metricsIntervalMs must be > 0, got ${metricsEveryMs}`);
   if (options.durationSec !== undefined && !(options.durationSec > 0)) throw new RangeError(`durationSec must be > 0, got ${options.durationSec}`);

@@ -19,7 +19,7 @@ function capturingLogger() {
  * The controller commits an alteration before the broker's metadata image has it, so a
  * describe straight after the alter can still show the old value for a moment.
  */
-async function settledConfig(admin: Admin, topic: string, name: string, expected: string): Promise<string | undefined> {
+async function settledConfig(admin: Admin, topic: string, name: string, expected: string): Promise<string | null | undefined> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const [description] = await admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: topic, configurationKeys: [name] }] });
