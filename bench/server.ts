@@ -4,6 +4,8 @@
  * Prints `READY <gatewayPort> <apiPort> <apiKey>` (the gRPC port for the grpc-* modes); on the
  * IPC message 'stats' answers with its peak RSS and CPU time; on 'stop' exits.
  */
+// First, as the `ollystack` command loads it: the threadpool size and V8's GC setting.
+import '../src/cli/process-tuning.ts';
 import { createServer } from 'node:http';
 import { Writable } from 'node:stream';
 import { createEmbeddedBus, createKafkaBus, defaultTopicSpecs, type Bus } from '../src/bus/index.ts';

@@ -1,4 +1,4 @@
-import './threadpool.ts';
+import './process-tuning.ts';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/index.ts';
 import { CliError } from './errors.ts';
