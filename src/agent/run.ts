@@ -3,7 +3,7 @@
  * reverse order.
  */
 import type { Config } from '../config/index.ts';
-import type { Logger } from '../selfobs/index.ts';
+import type { Logger } from '../selfobs/log.ts';
 import { startAgent, type AgentStatus } from './agent.ts';
 import { startStatusServer, type StatusServer } from './status-server.ts';
 

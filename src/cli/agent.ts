@@ -61,7 +61,7 @@ async function runAgent(options: RunOptions): Promise<void> {
   // Re-executes this process under the heap limit (same PID) unless it already runs under it.
   const heap = ensureHeapLimit(config.agent.maxHeapMb);
   if (!heap.applied) say(`cannot set the heap limit on this platform; running under V8's default (${heap.limitMb.toFixed(0)} MB)`);
-  const { createLogger } = await import('../selfobs/index.ts');
+  const { createLogger } = await import('../selfobs/log.ts');
   const logger = createLogger(config.log.level).child({ component: 'agent' });
   const agent = await runAgentProcess({ config, apiKey: config.apiKey, logger, heapLimitMb: heap.limitMb }).catch((err: Error) => {
     // A port taken or a folder not writable: the message names the key to change.

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Bus } from '../bus/index.ts';
-import { OtlpDecodeError, encodeRequest, requestFromJson } from '../otlp/index.ts';
 import type { Logger } from '../selfobs/index.ts';
 import type { Registry } from '../selfobs/index.ts';
 import { createHttpServer, registerOpsRoutes } from '../selfobs/index.ts';
@@ -8,11 +7,11 @@ import { OTLP_HTTP_PATHS, SIGNALS, type Signal, type TenantId } from '../telemet
 import { apiKeyFromHeaders, type KeyResolver } from '../tenancy/index.ts';
 import { createInflightBudget, type Admission, type InflightBudget } from './admission/index.ts';
 import { registerCors } from './cors.ts';
-import { BadEncodingError, PayloadTooLargeError, UnsupportedEncodingError, decodeContentEncoding } from './decompress.ts';
 import { registerDrain } from './drain.ts';
 import { registerInflightLimit } from './http-backpressure.ts';
 import { createGatewayMetrics, trackInflightBytes } from './metrics.ts';
 import { exportResponseJson, exportResponseProto } from './export-response.ts';
+import { JSON_TYPE, PROTOBUF_TYPES, bodyEncoding, classify, requestPayload, unsupportedContentType, type BodyEncoding } from './http-payload.ts';
 import { IngestError } from './ingest-error.ts';
 import { createIngestPipeline, type IngestPipeline } from './pipeline.ts';
 import type { ValidationLimits } from './validate/index.ts';
@@ -49,30 +48,24 @@ export interface HttpReceiverOptions {
   limits?: ValidationLimits;
 }
 
-const PROTOBUF_TYPES = new Set(['application/x-protobuf', 'application/protobuf']);
-const JSON_TYPE = 'application/json';
-
-type Encoding = 'protobuf' | 'json';
-
 declare module 'fastify' {
   interface FastifyRequest {
     tenant?: string;
   }
 }
 
-
-function requestEncoding(req: FastifyRequest): Encoding {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  return type === JSON_TYPE ? 'json' : 'protobuf';
+/** How to encode answers: like the request, protobuf unless it came as JSON. */
+function requestEncoding(req: FastifyRequest): BodyEncoding {
+  return bodyEncoding(req.headers['content-type']) === 'json' ? 'json' : 'protobuf';
 }
 
-function sendError(reply: FastifyReply, encoding: Encoding, status: number, grpcCode: number, message: string): FastifyReply {
+function sendError(reply: FastifyReply, encoding: BodyEncoding, status: number, grpcCode: number, message: string): FastifyReply {
   reply.code(status);
   if (encoding === 'json') return reply.type(JSON_TYPE).send(JSON.stringify({ code: grpcCode, message }));
   return reply.type('application/x-protobuf').send(encodeStatusProto(grpcCode, message));
 }
 
-function sendIngestError(reply: FastifyReply, encoding: Encoding, e: IngestError): FastifyReply {
+function sendIngestError(reply: FastifyReply, encoding: BodyEncoding, e: IngestError): FastifyReply {
   if (e.retryAfterSeconds !== undefined) reply.header('retry-after', String(e.retryAfterSeconds));
   return sendError(reply, encoding, e.httpStatus, e.grpcCode, e.message);
 }
@@ -129,7 +122,7 @@ export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstanc
     // Refused while the body streamed in (the in-flight budget).
     if (err instanceof IngestError) return refuseEarly(req, reply, err);
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err.statusCode === 415) {
-      return sendError(reply, 'json', 415, GRPC_CODE.INVALID_ARGUMENT, `unsupported Content-Type '${req.headers['content-type'] ?? ''}': use application/x-protobuf or application/json`);
+      return sendError(reply, 'json', 415, GRPC_CODE.INVALID_ARGUMENT, unsupportedContentType(req.headers['content-type']));
     }
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.statusCode === 413) {
       return sendError(reply, encoding, 413, GRPC_CODE.INVALID_ARGUMENT, `request body exceeds the limit of ${maxRequestBytes} bytes`);
@@ -167,32 +160,4 @@ export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstanc
 
   registerOpsRoutes(app, { registry: options.registry, ready: () => true });
   return app;
-}
-
-/** The request as OTLP protobuf bytes: decompressed, and converted once when it came as JSON. */
-async function requestPayload(signal: Signal, encoding: Encoding, body: Buffer, contentEncoding: string | undefined, limit: number): Promise<Uint8Array> {
-  const payload = await decodeContentEncoding(body, contentEncoding, limit);
-  if (encoding === 'protobuf') return payload;
-  let json: unknown;
-  try {
-    json = JSON.parse(payload.toString('utf8'));
-  } catch (err) {
-    throw new IngestError('invalid', `body is not valid JSON: ${(err as Error).message}`);
-  }
-  try {
-    // JSON is the slow path by nature; it becomes protobuf once, here, so the bus carries one format.
-    return encodeRequest(signal, requestFromJson(signal, json));
-  } catch (err) {
-    if (err instanceof OtlpDecodeError) throw new IngestError('invalid', `malformed OTLP payload: ${err.message}`);
-    throw err;
-  }
-}
-
-function classify(err: unknown): IngestError {
-  if (err instanceof IngestError) return err;
-  if (err instanceof OtlpDecodeError) return new IngestError('invalid', `malformed OTLP payload: ${err.message}`);
-  if (err instanceof PayloadTooLargeError) return new IngestError('too-large', err.message);
-  if (err instanceof UnsupportedEncodingError) return new IngestError('unsupported', err.message);
-  if (err instanceof BadEncodingError) return new IngestError('invalid', err.message);
-  throw err;
 }

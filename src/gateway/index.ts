@@ -5,6 +5,15 @@ export { createIngestPipeline, type IngestPipeline, type IngestResult, type Pipe
 export { IngestError, type IngestErrorKind } from './ingest-error.ts';
 export { validateRequest, TRUNCATION_MARKER, type ValidationLimits, type ValidationResult } from './validate/index.ts';
 export { exportResponseJson, exportResponseProto } from './export-response.ts';
+export {
+  bodyEncoding,
+  classify,
+  JSON_TYPE,
+  PROTOBUF_TYPES,
+  requestPayload,
+  unsupportedContentType,
+  type BodyEncoding,
+} from './http-payload.ts';
 export { createGrpcReceiver, type GrpcReceiver, type GrpcReceiverOptions } from './grpc-receiver.ts';
 export { OTLP_GRPC_PATHS, otlpServiceDefinition, type OtlpServiceDefinition } from './grpc-services.ts';
 export {

@@ -1,4 +1,4 @@
-export { createLogger, type Logger } from './logger.ts';
+export { createLogger, type Logger } from './log.ts';
 export { createRegistry, Registry } from './metrics.ts';
 export { registerOpsRoutes, type OpsRoutesOptions } from './ops-routes.ts';
 export { createHttpServer, type HttpServerOptions } from './http-server.ts';
