@@ -4,7 +4,7 @@
  * Engines the agent never uses (Kafka, Redis, chDB clients) stay out of it.
  * Run: npm run build:agent [-- --outfile <file>]
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -16,8 +16,24 @@ if (!outfile) {
   process.exit(2);
 }
 
+/**
+ * Builtins whose ES module facade costs memory: importing `node:http` as an ES module makes
+ * Node read every export of it, and its lazy WebSocket exports load undici, Node's fetch, with
+ * its 0.7 MB of source held in the heap. Required as CommonJS, only what is used is read.
+ */
+const REQUIRED_BUILTINS = /^(node:)?http$/;
+
+const builtinsAsCommonJs: Plugin = {
+  name: 'builtins-as-commonjs',
+  setup(b) {
+    b.onResolve({ filter: REQUIRED_BUILTINS }, (args) => (args.namespace === 'builtin-cjs' ? undefined : { path: args.path, namespace: 'builtin-cjs' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin-cjs' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 export async function buildAgent(target: string): Promise<void> {
   await build({
+    plugins: [builtinsAsCommonJs],
     entryPoints: [`${root}src/cli/agent-main.ts`],
     outfile: target,
     bundle: true,
