@@ -57,7 +57,7 @@ test('the Kubernetes ConfigMap is a valid configuration and the Deployments run 
   }
 });
 
-test('the agent DaemonSet runs `ollystack agent` on a valid agent configuration', () => {
+test('the agent DaemonSet runs the single-file agent on a valid agent configuration', () => {
   const docs = parseAllDocuments(fs.readFileSync(path.join(root, 'deploy/k8s/agent.yaml'), 'utf8')).map((d) => d.toJS());
   const configMap = docs.find((d) => d.kind === 'ConfigMap');
   const daemonSet = docs.find((d) => d.kind === 'DaemonSet');
@@ -69,7 +69,11 @@ test('the agent DaemonSet runs `ollystack agent` on a valid agent configuration'
     assert.equal(config.agent.endpoint, 'http://gateway.ollystack.svc:4318');
     assert.deepEqual(config.agent.logs.include, ['/var/log/pods/**/*.log']);
     const container = daemonSet.spec.template.spec.containers[0];
-    assert.deepEqual(container.command.slice(0, 3), ['node', 'bin/ollystack.js', 'agent']);
+    // The single-file agent, as the image builds it (deploy/Dockerfile runs scripts/build-agent.ts).
+    assert.deepEqual(container.command.slice(0, 3), ['node', 'dist/ollystack-agent.mjs', 'agent']);
+    const dockerfile = fs.readFileSync(path.join(root, 'deploy/Dockerfile'), 'utf8');
+    assert.match(dockerfile, /RUN node scripts\/build-agent\.ts/);
+    assert.match(dockerfile, /COPY --from=agent-build \/app\/dist\/ollystack-agent\.mjs \.\/dist\/ollystack-agent\.mjs/);
     const mounted = container.volumeMounts.map((m: { mountPath: string }) => m.mountPath);
     assert.ok(mounted.includes(config.dataDir), 'the buffer folder survives restarts on a hostPath');
   } finally {
