@@ -8,7 +8,6 @@ import { Metadata, credentials, makeGenericClientConstructor, status, type Clien
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import protobuf from 'protobufjs';
 import { gaugeRequest, logRequest, traceRequest } from '../../test/fixtures.ts';
 import { OTLP_GRPC_PATHS, otlpServiceDefinition } from '../gateway/grpc-services.ts';
 import { RETRY_INFO_TYPE_URL, STATUS_DETAILS_KEY } from '../gateway/grpc-status-body.ts';
@@ -18,6 +17,7 @@ import { bytesToHex, decodeRequest, opentelemetry } from '../otlp/index.ts';
 import { createLogger } from '../selfobs/index.ts';
 import { SIGNALS, type Signal } from '../telemetry/signals.ts';
 import { OTLP_GRPC_EXPORT_PATHS, percentEncode, startOtlpGrpcReceiver, type OtlpGrpcOptions, type OtlpGrpcReceiver } from './otlp-grpc.ts';
+import { retryInfoOf } from '../gateway/grpc-status-testing.ts';
 
 const LIMIT = 1024 * 1024;
 const collector = opentelemetry.proto.collector;
@@ -44,17 +44,6 @@ const PARTIAL: Record<Signal, (bytes: Uint8Array) => { rejected: number; message
   },
 };
 
-// google.rpc.Status and RetryInfo by reflection, to read the hand-written trailer back.
-const rpc = protobuf.parse(`
-  syntax = "proto3";
-  package google.rpc;
-  message Duration { int64 seconds = 1; int32 nanos = 2; }
-  message Any { string type_url = 1; bytes value = 2; }
-  message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
-  message RetryInfo { Duration retry_delay = 1; }
-`).root;
-const StatusType = rpc.lookupType('google.rpc.Status');
-const RetryInfoType = rpc.lookupType('google.rpc.RetryInfo');
 
 interface Harness {
   receiver: OtlpGrpcReceiver;
@@ -91,6 +80,18 @@ async function start(options: Partial<OtlpGrpcOptions> = {}): Promise<Harness> {
   return h;
 }
 
+/** Makes ingest wait until released; `inIngest` resolves once a call is inside it. */
+function holdIngest(h: Harness): { inIngest: Promise<void>; release: () => void } {
+  let entered!: () => void;
+  let answer: (() => void) | undefined;
+  const inIngest = new Promise<void>((r) => (entered = r));
+  h.next = () => {
+    entered();
+    return new Promise((r) => (answer = () => r({ accepted: 1, rejected: 0, message: '' })));
+  };
+  return { inIngest, release: () => answer?.() };
+}
+
 type ExportClient = Client & { Export(body: Buffer, metadata: Metadata, callback: (err: ServiceError | null, response?: Buffer) => void): { cancel(): void } };
 
 const SERVICE_NAMES: Record<Signal, string> = { traces: 'TraceService', metrics: 'MetricsService', logs: 'LogsService' };
@@ -109,14 +110,6 @@ function exportCall(client: ExportClient, body: Uint8Array): Promise<{ err: Serv
   return new Promise((resolve) => client.Export(Buffer.from(body), new Metadata(), (err, response) => resolve({ err, response })));
 }
 
-function retryInfoOf(err: ServiceError): { code: number; message: string; typeUrl: string; seconds: number; nanos: number } {
-  const bin = err.metadata.get(STATUS_DETAILS_KEY);
-  assert.equal(bin.length, 1, 'one grpc-status-details-bin trailer');
-  const st = StatusType.toObject(StatusType.decode(bin[0] as Buffer), { longs: Number }) as { code: number; message: string; details: Array<{ typeUrl: string; value: Uint8Array }> };
-  assert.equal(st.details.length, 1);
-  const info = RetryInfoType.toObject(RetryInfoType.decode(st.details[0].value), { longs: Number, defaults: true }) as { retryDelay: { seconds: number; nanos: number } };
-  return { code: st.code, message: st.message, typeUrl: st.details[0].typeUrl, seconds: info.retryDelay.seconds, nanos: info.retryDelay.nanos };
-}
 
 /** A gRPC length-prefixed message. */
 function frame(message: Uint8Array, compressed = false, announced = message.length): Buffer {
@@ -381,14 +374,8 @@ test('a call left idle is closed with DEADLINE_EXCEEDED', async () => {
 });
 
 test('a call the client cancels during ingest is dropped quietly; the server serves on', async () => {
-  let release!: () => void;
-  let entered!: () => void;
-  const inIngest = new Promise<void>((r) => (entered = r));
   const h = await start();
-  h.next = () => {
-    entered();
-    return new Promise((r) => (release = () => r({ accepted: 1, rejected: 0, message: '' })));
-  };
+  const { inIngest, release } = holdIngest(h);
   const client = clientFor(h.receiver, 'traces');
   const cancelled = new Promise<ServiceError | null>((resolve) => {
     const call = client.Export(Buffer.from(SAMPLE.traces()), new Metadata(), (err) => resolve(err));
@@ -413,7 +400,7 @@ test('bundled, the module pulls in neither grpc-js nor Fastify (the agent\'s mem
   const result = await build({ entryPoints: [fileURLToPath(new URL('./otlp-grpc.ts', import.meta.url))], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
   const inputs = Object.keys(result.metafile.inputs);
   assert.ok(inputs.some((i) => i.endsWith('src/agent/otlp-grpc.ts')));
-  assert.deepEqual(inputs.filter((i) => /@grpc|fastify|src\/gateway\/(index|codec)\.ts/.test(i)), []);
+  assert.deepEqual(inputs.filter((i) => /@grpc|fastify|src\/gateway\/index\.ts/.test(i)), []);
 });
 
 test('a taken port rejects with EADDRINUSE', async () => {
@@ -426,14 +413,8 @@ test('maxRequestBytes must be a positive integer', async () => {
 });
 
 test('close() lets a call in progress answer, then stops; a later call finds nobody', async () => {
-  let release!: () => void;
-  let entered!: () => void;
-  const inIngest = new Promise<void>((r) => (entered = r));
   const h = await start();
-  h.next = () => {
-    entered();
-    return new Promise((r) => (release = () => r({ accepted: 1, rejected: 0, message: '' })));
-  };
+  const { inIngest, release } = holdIngest(h);
   const client = clientFor(h.receiver, 'traces');
   const answer = exportCall(client, SAMPLE.traces());
   await inIngest;

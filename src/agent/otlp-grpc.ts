@@ -10,33 +10,26 @@
  */
 import http2, { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { decodeContentEncoding, PayloadTooLargeError, SUPPORTED_ENCODINGS } from '../gateway/decompress.ts';
-import { exportResponseProto } from '../gateway/export-response.ts';
-import { encodeRetryStatus, STATUS_DETAILS_KEY } from '../gateway/grpc-status-body.ts';
-import { IngestError } from '../gateway/ingest-error.ts';
-import type { IngestResult } from '../gateway/pipeline.ts';
+// The codec entry, not index.ts: that one bundles grpc-js and Fastify into the agent.
+import {
+  decodeContentEncoding,
+  encodeRetryStatus,
+  exportResponseProto,
+  IngestError,
+  PayloadTooLargeError,
+  STATUS_DETAILS_KEY,
+  SUPPORTED_ENCODINGS,
+} from '../gateway/codec.ts';
 import type { Logger } from '../selfobs/log.ts';
+import type { LocalTransport, LocalTransportOptions } from './local-transport.ts';
 import type { Signal } from '../telemetry/signals.ts';
 
-export interface OtlpGrpcOptions {
-  host: string;
-  /** 0 = any free port (tests). */
-  port: number;
-  /** Largest request message accepted, compressed as sent and again once decompressed. */
-  maxRequestBytes: number;
-  ingest(signal: Signal, payload: Uint8Array): Promise<IngestResult>;
-  logger: Logger;
-  /** How long close() lets calls in progress answer before cutting them. Default 5 000 ms. */
-  drainTimeoutMs?: number;
+export interface OtlpGrpcOptions extends LocalTransportOptions {
   /** A call with no traffic for this long is answered DEADLINE_EXCEEDED. Default 30 000 ms. */
   streamIdleTimeoutMs?: number;
 }
 
-export interface OtlpGrpcReceiver {
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type OtlpGrpcReceiver = LocalTransport;
 
 /** The gRPC status codes this server answers with (grpc/doc/statuscodes.md). */
 export const GRPC_STATUS = {

@@ -21,25 +21,11 @@ import {
   type IngestResult,
 } from '../gateway/codec.ts';
 import type { Logger } from '../selfobs/log.ts';
+import type { LocalTransport, LocalTransportOptions } from './local-transport.ts';
 import { OTLP_HTTP_PATHS, SIGNALS, type Signal } from '../telemetry/signals.ts';
 
-export interface OtlpHttpOptions {
-  host: string;
-  /** 0 = any free port (tests). */
-  port: number;
-  /** Largest body accepted, compressed or not, and largest decompressed payload. */
-  maxRequestBytes: number;
-  ingest(signal: Signal, payload: Uint8Array): Promise<IngestResult>;
-  logger: Logger;
-  /** How long close() lets requests in progress finish before cutting them. Default 5 000 ms. */
-  drainTimeoutMs?: number;
-}
-
-export interface OtlpHttpReceiver {
-  readonly url: string;
-  readonly port: number;
-  close(): Promise<void>;
-}
+export type OtlpHttpOptions = LocalTransportOptions;
+export type OtlpHttpReceiver = LocalTransport;
 
 const PROTOBUF_TYPE = 'application/x-protobuf';
 const SIGNAL_OF_PATH = new Map<string, Signal>(SIGNALS.map((s) => [OTLP_HTTP_PATHS[s], s]));

@@ -3,30 +3,19 @@ import { Writable } from 'node:stream';
 import { after, before, beforeEach, test } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { Metadata, credentials, makeGenericClientConstructor, status, type Client, type ServiceError } from '@grpc/grpc-js';
-import protobuf from 'protobufjs';
 import { opentelemetry } from '../otlp/index.ts';
 import { createLogger, createRegistry, type Registry } from '../selfobs/index.ts';
 import type { Signal } from '../telemetry/signals.ts';
 import { StaticKeyResolver } from '../tenancy/index.ts';
 import { createGrpcReceiver, IngestError, otlpServiceDefinition, type GrpcReceiver, type IngestPipeline, type IngestResult } from './index.ts';
 import { RETRY_INFO_TYPE_URL, STATUS_DETAILS_KEY } from './grpc-status.ts';
+import { retryInfoOf } from './grpc-status-testing.ts';
 
 const collector = opentelemetry.proto.collector;
 const KEY_A = 'grpc-tenant-a-key-000000';
 const KEY_B = 'grpc-tenant-b-key-000000';
 const LIMIT = 256 * 1024;
 
-// google.rpc.Status and what it carries, by reflection, to read back the hand-written trailer.
-const rpc = protobuf.parse(`
-  syntax = "proto3";
-  package google.rpc;
-  message Duration { int64 seconds = 1; int32 nanos = 2; }
-  message Any { string type_url = 1; bytes value = 2; }
-  message Status { int32 code = 1; string message = 2; repeated Any details = 3; }
-  message RetryInfo { Duration retry_delay = 1; }
-`).root;
-const StatusType = rpc.lookupType('google.rpc.Status');
-const RetryInfoType = rpc.lookupType('google.rpc.RetryInfo');
 
 interface Seen {
   tenant: string;
@@ -157,14 +146,6 @@ test('a missing or unknown key is UNAUTHENTICATED and nothing reaches the pipeli
   assert.equal(seen.length, 0);
 });
 
-function retryInfoOf(err: ServiceError): { code: number; message: string; typeUrl: string; seconds: number; nanos: number } {
-  const bin = err.metadata.get(STATUS_DETAILS_KEY);
-  assert.equal(bin.length, 1, 'one grpc-status-details-bin trailer');
-  const st = StatusType.toObject(StatusType.decode(bin[0] as Buffer), { longs: Number }) as { code: number; message: string; details: Array<{ typeUrl: string; value: Uint8Array }> };
-  assert.equal(st.details.length, 1);
-  const info = RetryInfoType.toObject(RetryInfoType.decode(st.details[0].value), { longs: Number, defaults: true }) as { retryDelay: { seconds: number; nanos: number } };
-  return { code: st.code, message: st.message, typeUrl: st.details[0].typeUrl, seconds: info.retryDelay.seconds, nanos: info.retryDelay.nanos };
-}
 
 test('throttled is RESOURCE_EXHAUSTED with a RetryInfo in grpc-status-details-bin', async () => {
   next = () => Promise.reject(new IngestError('throttled', 'tenant tenant-a is over its ingest rate', 7));
