@@ -4,6 +4,32 @@
  * label is a gRPC code name here, an HTTP status there.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
+import type { GrpcCallReport } from './grpc-h2-server.ts';
+
+/** The canonical gRPC code names, the `code` label's values (as grpc-js's status enum spells them). */
+const CODE_NAMES = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
+
+export function grpcCodeName(code: number): string {
+  return CODE_NAMES[code] ?? String(code);
+}
 
 export interface GrpcReceiverMetrics {
   requests: Counter<'signal' | 'code'>;
@@ -16,7 +42,7 @@ export function createGrpcReceiverMetrics(registry: Registry): GrpcReceiverMetri
   return {
     requests: new Counter({
       name: 'ollystack_gateway_grpc_requests_total',
-      help: 'OTLP/gRPC export calls by signal and gRPC status code name (refusals by grpc-js itself, e.g. oversize messages, are not counted)',
+      help: 'OTLP/gRPC export calls by signal and gRPC status code name, refusals of framing, size and encoding included',
       labelNames: ['signal', 'code'],
       registers: [registry],
     }),
@@ -40,4 +66,13 @@ export function createGrpcReceiverMetrics(registry: Registry): GrpcReceiverMetri
       registers: [registry],
     }),
   };
+}
+
+/** Records one answered call, as grpc-h2-server.ts reports it. */
+export function recordGrpcCall(metrics: GrpcReceiverMetrics, report: GrpcCallReport): void {
+  const { signal } = report;
+  metrics.requests.inc({ signal, code: grpcCodeName(report.code) });
+  if (report.bytes !== undefined) metrics.bytes.inc({ signal }, report.bytes);
+  if (report.accepted !== undefined) metrics.items.inc({ signal }, report.accepted);
+  if (report.seconds !== undefined) metrics.duration.observe({ signal }, report.seconds);
 }

@@ -7,8 +7,8 @@ import { opentelemetry } from '../otlp/index.ts';
 import { createLogger, createRegistry, type Registry } from '../selfobs/index.ts';
 import type { Signal } from '../telemetry/signals.ts';
 import { StaticKeyResolver } from '../tenancy/index.ts';
-import { createGrpcReceiver, IngestError, otlpServiceDefinition, type GrpcReceiver, type IngestPipeline, type IngestResult } from './index.ts';
-import { RETRY_INFO_TYPE_URL, STATUS_DETAILS_KEY } from './grpc-status.ts';
+import { createGrpcReceiver, createInflightBudget, IngestError, otlpServiceDefinition, type GrpcReceiver, type IngestPipeline, type IngestResult } from './index.ts';
+import { RETRY_INFO_TYPE_URL, STATUS_DETAILS_KEY } from './grpc-status-body.ts';
 import { retryInfoOf } from './grpc-status-testing.ts';
 
 const collector = opentelemetry.proto.collector;
@@ -174,7 +174,7 @@ test('a refusal the client must not retry carries no RetryInfo; an unexpected fa
   assert.equal(internal.err!.details, 'internal error');
 });
 
-test('a message over maxRequestBytes is refused by grpc-js with RESOURCE_EXHAUSTED, before the pipeline', async () => {
+test('a message over maxRequestBytes is refused from its length prefix with RESOURCE_EXHAUSTED, before the pipeline', async () => {
   const { err } = await exportCall(clientFor('traces'), Buffer.alloc(LIMIT + 1, 1));
   assert.equal(err?.code, status.RESOURCE_EXHAUSTED);
   assert.match(err!.details, new RegExp(`Received message larger than max \\(${LIMIT + 1} vs ${LIMIT}\\)`));
@@ -266,3 +266,49 @@ test('options are checked, naming the field', () => {
   assert.throws(() => createGrpcReceiver({ pipeline: fakePipeline, keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 0 }), /maxRequestBytes: expected a positive integer/);
   assert.throws(() => createGrpcReceiver({ keys, logger: quiet, registry: createRegistry(), maxRequestBytes: 1 }), /pass pipeline or bus/);
 });
+
+test('the in-flight budget: a call that does not fit is UNAVAILABLE with RetryInfo at once, and every way a call ends gives its bytes back', async () => {
+  const keys = new StaticKeyResolver();
+  keys.add(KEY_A, 'tenant-a');
+  const inflight = createInflightBudget(1500);
+  let release: (() => void) | undefined;
+  let entered!: () => void;
+  const inIngest = new Promise<void>((r) => (entered = r));
+  const holding: IngestPipeline = {
+    ingest: () => {
+      entered();
+      return new Promise((r) => (release = () => r({ accepted: 1, rejected: 0, message: '' })));
+    },
+  };
+  const own = createGrpcReceiver({ pipeline: holding, keys, inflight, logger: quiet, registry: createRegistry(), maxRequestBytes: LIMIT });
+  const target = `127.0.0.1:${await own.listen({ host: '127.0.0.1', port: 0 })}`;
+  try {
+    const held = exportCall(clientFor('traces', 'none', target), Buffer.alloc(1000, 1));
+    await inIngest;
+    assert.equal(inflight.inUse(), 1000, 'the held call keeps its message reserved');
+
+    const refused = await exportCall(clientFor('traces', 'none', target), Buffer.alloc(1000, 2));
+    assert.equal(refused.err?.code, status.UNAVAILABLE);
+    assert.ok(retryInfoOf(refused.err!).seconds > 0, 'with a RetryInfo to come back later');
+    assert.equal(inflight.inUse(), 1000, 'the refused call holds nothing');
+
+    release!();
+    assert.equal((await held).err, null);
+    await waitUntil(() => inflight.inUse() === 0);
+    // A message over the limit is refused from its prefix and holds nothing either.
+    const big = await exportCall(clientFor('traces', 'none', target), Buffer.alloc(LIMIT + 1, 3));
+    assert.equal(big.err?.code, status.RESOURCE_EXHAUSTED);
+    await waitUntil(() => inflight.inUse() === 0);
+  } finally {
+    release?.();
+    await own.close();
+  }
+});
+
+async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the in-flight bytes to come back');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

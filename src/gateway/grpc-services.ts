@@ -7,19 +7,10 @@
  */
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import type { Signal } from '../telemetry/signals.ts';
+import { OTLP_GRPC_EXPORT_PATHS } from './grpc-h2-wire.ts';
 
-/** Full method paths, as OTLP/gRPC clients call them. */
-export const OTLP_GRPC_PATHS: Record<Signal, string> = {
-  traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
-  metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
-  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
-};
-
-/** The signal a method path serves, or undefined for any other path. */
-export function signalOfPath(path: string): Signal | undefined {
-  for (const signal of Object.keys(OTLP_GRPC_PATHS) as Signal[]) if (OTLP_GRPC_PATHS[signal] === path) return signal;
-  return undefined;
-}
+/** Full method paths, as OTLP/gRPC clients call them (defined with the server, which has no grpc-js). */
+export { OTLP_GRPC_EXPORT_PATHS as OTLP_GRPC_PATHS } from './grpc-h2-wire.ts';
 
 export type ExportMethod = MethodDefinition<Buffer, Uint8Array>;
 export type OtlpServiceDefinition = ServiceDefinition<{ Export: ExportMethod }>;
@@ -30,7 +21,7 @@ const identity = (bytes: Buffer): Buffer => bytes;
 export function otlpServiceDefinition(signal: Signal): OtlpServiceDefinition {
   return {
     Export: {
-      path: OTLP_GRPC_PATHS[signal],
+      path: OTLP_GRPC_EXPORT_PATHS[signal],
       requestStream: false,
       responseStream: false,
       requestSerialize: identity,
