@@ -56,8 +56,8 @@ export interface GrpcH2ServerOptions {
   authenticate?(headers: IncomingHttpHeaders): TenantId | IngestError;
   /** Bytes held at once across calls (and other transports); omitted = unbounded. */
   inflight?: InflightBudget;
-  /** `tenant` is undefined without `authenticate`. */
-  ingest(tenant: TenantId | undefined, signal: Signal, payload: Buffer): Promise<IngestResult>;
+  /** `tenant` is undefined without `authenticate`; `headers` carry metadata such as idempotency-key. */
+  ingest(tenant: TenantId | undefined, signal: Signal, payload: Buffer, headers: IncomingHttpHeaders): Promise<IngestResult>;
   /** Called once per answered call on an Export path. */
   onAnswer?(report: GrpcCallReport): void;
 }
@@ -210,7 +210,7 @@ function handleCall(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, opt
       answer(read);
       return;
     }
-    exportMessage(tenant, signal, read.compressed, read.message, encoding, options)
+    exportMessage(tenant, signal, read.compressed, read.message, encoding, headers, options)
       .then((outcome) => {
         if (answered) return; // the idle timeout answered meanwhile
         answered = true;
@@ -235,6 +235,7 @@ async function exportMessage(
   compressed: boolean,
   message: Buffer,
   encoding: string,
+  headers: IncomingHttpHeaders,
   options: GrpcH2ServerOptions,
 ): Promise<Outcome> {
   const { maxRequestBytes } = options;
@@ -255,7 +256,7 @@ async function exportMessage(
   const started = performance.now();
   const bytes = payload.length;
   try {
-    const result = await options.ingest(tenant, signal, payload);
+    const result = await options.ingest(tenant, signal, payload, headers);
     const seconds = (performance.now() - started) / 1000;
     return { body: exportResponseProto(signal, result.rejected, result.message), report: { signal, code: GRPC_STATUS.OK, bytes, accepted: result.accepted, seconds } };
   } catch (err) {

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { after, before, beforeEach, test } from 'node:test';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { Metadata, credentials, makeGenericClientConstructor, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import type { Bus } from '../bus/index.ts';
 import { opentelemetry } from '../otlp/index.ts';
 import { createLogger, createRegistry, type Registry } from '../selfobs/index.ts';
 import type { Signal } from '../telemetry/signals.ts';
@@ -75,9 +76,10 @@ interface Answer {
   response?: Buffer;
 }
 
-function exportCall(client: ExportClient, body: Uint8Array, key: string | null = KEY_A): Promise<Answer> {
+function exportCall(client: ExportClient, body: Uint8Array, key: string | null = KEY_A, idempotencyKey?: string): Promise<Answer> {
   const metadata = new Metadata();
   if (key !== null) metadata.set('authorization', `Bearer ${key}`);
+  if (idempotencyKey !== undefined) metadata.set('idempotency-key', idempotencyKey);
   return new Promise((resolve) => client.Export(Buffer.from(body), metadata, (err, response) => resolve({ err, response })));
 }
 
@@ -301,6 +303,36 @@ test('the in-flight budget: a call that does not fit is UNAVAILABLE with RetryIn
     await waitUntil(() => inflight.inUse() === 0);
   } finally {
     release?.();
+    await own.close();
+  }
+});
+
+test('an export sent again with its idempotency-key metadata is stored once, both calls OK', async () => {
+  const keys = new StaticKeyResolver();
+  keys.add(KEY_A, 'tenant-a');
+  const produced: Array<{ topic: string; records: number }> = [];
+  // Only produce is reached by the ingest pipeline: a bus that counts what it was given.
+  const countingBus = {
+    produce: async (topic: string, records: unknown[]) => {
+      produced.push({ topic, records: records.length });
+    },
+  } as unknown as Bus;
+  const own = createGrpcReceiver({ bus: countingBus, keys, logger: quiet, registry: createRegistry(), maxRequestBytes: LIMIT });
+  const target = `127.0.0.1:${await own.listen({ host: '127.0.0.1', port: 0 })}`;
+  try {
+    const body = traceRequest('idempotent');
+    const first = await exportCall(clientFor('traces', 'none', target), body, KEY_A, 'agent-1:0:5-9');
+    const retry = await exportCall(clientFor('traces', 'gzip', target), body, KEY_A, 'agent-1:0:5-9');
+    assert.equal(first.err, null);
+    assert.equal(retry.err, null);
+    assert.deepEqual(produced, [{ topic: 'traces', records: 1 }]);
+    await exportCall(clientFor('traces', 'none', target), body, KEY_A, 'agent-1:0:10-14');
+    assert.equal(produced.length, 2, 'another key is another export');
+    const bad = await exportCall(clientFor('traces', 'none', target), body, KEY_A, 'not/valid');
+    assert.equal(bad.err?.code, status.INVALID_ARGUMENT);
+    assert.match(bad.err!.details, /Idempotency-Key/);
+    assert.equal(produced.length, 2);
+  } finally {
     await own.close();
   }
 });

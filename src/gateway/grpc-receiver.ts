@@ -72,13 +72,20 @@ export function createGrpcReceiver(options: GrpcReceiverOptions): GrpcReceiver {
         cardinalityCode: GRPC_STATUS.UNIMPLEMENTED,
         authenticate: (headers) => authenticate(headers, keys, anonymousTenant),
         inflight: options.inflight,
-        ingest: (tenant, signal, payload) => pipeline.ingest(tenant!, signal, payload),
+        ingest: (tenant, signal, payload, headers) => pipeline.ingest(tenant!, signal, payload, idempotencyOf(headers)),
         onAnswer: (report) => recordGrpcCall(metrics, report),
       });
       return server.port;
     },
     close: () => server?.close() ?? Promise.resolve(),
   };
+}
+
+/** The call's idempotency-key metadata (a repeated header joins into an invalid key, refused as such). */
+function idempotencyOf(headers: IncomingHttpHeaders): { idempotencyKey: string } | undefined {
+  const key = headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  return { idempotencyKey: Array.isArray(key) ? key.join(', ') : key };
 }
 
 /** The tenant of the call's API key, from its headers alone, so an unknown key costs no decompression. */

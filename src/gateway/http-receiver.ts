@@ -143,7 +143,8 @@ export function createHttpReceiver(options: HttpReceiverOptions): FastifyInstanc
       let status = 200;
       try {
         const payload = await requestPayload(signal, encoding, body, req.headers['content-encoding'] as string | undefined, maxRequestBytes);
-        const result = await pipeline.ingest(req.tenant!, signal, payload);
+        const key = req.headers['idempotency-key'];
+        const result = await pipeline.ingest(req.tenant!, signal, payload, key === undefined ? undefined : { idempotencyKey: String(key) });
         metrics.items.inc({ signal }, result.accepted);
         if (encoding === 'json') return reply.type(JSON_TYPE).send(exportResponseJson(signal, result.rejected, result.message));
         return reply.type('application/x-protobuf').send(exportResponseProto(signal, result.rejected, result.message));

@@ -51,7 +51,9 @@ export async function createBufferedExporter(options: ExporterOptions): Promise<
       // The process died between the record's write and the file's update: finish the update.
       await checkpoints.persist();
     }
-    return new BufferedExporterImpl(bus, resolved, checkpoints, last?.itemsTotal ?? 0);
+    // Idempotency keys name the buffer's incarnation, so a retry after a restart keeps its key.
+    const bufferId = await bus.topicId(BUFFER_TOPIC);
+    return new BufferedExporterImpl(bus, resolved, checkpoints, last?.itemsTotal ?? 0, bufferId);
   } catch (err) {
     await bus.close().catch(() => undefined);
     throw err;
@@ -91,13 +93,13 @@ class BufferedExporterImpl implements BufferedExporter {
   private measureTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
 
-  constructor(bus: Bus, options: ResolvedOptions, checkpoints: CheckpointStore, itemsTotal: number) {
+  constructor(bus: Bus, options: ResolvedOptions, checkpoints: CheckpointStore, itemsTotal: number, bufferId: string) {
     this.bus = bus;
     this.options = options;
     this.checkpoints = checkpoints;
     this.itemsTotal = itemsTotal;
     const consumer = bus.consumer({ groupId: EXPORTER_GROUP, topics: [BUFFER_TOPIC] });
-    this.sender = new Sender(consumer, options, () => this.refreshBufferStats());
+    this.sender = new Sender(consumer, options, () => this.refreshBufferStats(), bufferId);
     this.sender.start();
     this.refreshBufferStats();
   }

@@ -32,6 +32,8 @@ export interface PostOptions {
   url: string;
   apiKey: string;
   timeoutMs: number;
+  /** Sent as Idempotency-Key, the same on every retry, so the gateway stores a request retried after a timeout once. */
+  idempotencyKey?: string;
   /** Aborting cancels the request: the outcome is 'aborted'. */
   stop: AbortSignal;
 }
@@ -75,12 +77,13 @@ export class GatewayClient {
   async post(signal: Signal, gzipped: Buffer, options: PostOptions): Promise<PostOutcome> {
     const { url, stop } = options;
     if (stop.aborted || this.closed) return { kind: 'aborted' };
-    const headers = {
+    const headers: Record<string, string> = {
       'content-type': 'application/x-protobuf',
       'content-encoding': 'gzip',
       'content-length': String(gzipped.length),
       authorization: `Bearer ${options.apiKey}`,
     };
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
     try {
       const target = new URL(url);
       const transport = await this.transport(target.protocol);

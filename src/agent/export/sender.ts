@@ -5,6 +5,7 @@
  * in memory); refused requests are dropped and counted. Records the size cap deleted before
  * they were sent show as a jump in offsets, and are counted as dropped.
  */
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { Consumer, TopicPartition } from '../../bus/index.ts';
@@ -81,6 +82,8 @@ export class Sender {
   private readonly onCommit: () => void;
   private readonly stopController = new AbortController();
   private readonly client = new GatewayClient();
+  /** Names this buffer in idempotency keys, so offsets of two agents (or two buffers) never share a key. */
+  private readonly bufferId: string;
   private loop: Promise<void> | null = null;
 
   /** Polled, not yet committed, oldest first. */
@@ -96,10 +99,15 @@ export class Sender {
   /** After a 413, requests are packed with at most this many records until one is delivered. */
   private packLimit = Infinity;
 
-  constructor(consumer: Consumer, options: ResolvedOptions, onCommit: () => void) {
+  /**
+   * `bufferId`: the buffer topic's id (Bus.topicId), which lets keys survive a restart; without
+   * it an id of this process, so a retry after a restart is a new request to the gateway.
+   */
+  constructor(consumer: Consumer, options: ResolvedOptions, onCommit: () => void, bufferId: string = randomUUID()) {
     this.consumer = consumer;
     this.options = options;
     this.onCommit = onCommit;
+    this.bufferId = bufferId;
   }
 
   start(): void {
@@ -208,7 +216,14 @@ export class Sender {
       return;
     }
     const body = await gzip(requestBody(request), GZIP_OPTIONS);
-    const post = { url: this.options.urls[request.signal], apiKey: this.options.apiKey, timeoutMs: this.options.timeoutMs, stop: this.stopController.signal };
+    const post = {
+      url: this.options.urls[request.signal],
+      apiKey: this.options.apiKey,
+      timeoutMs: this.options.timeoutMs,
+      // An attempt that timed out may still have been stored: the key lets the gateway take the retry as a repeat.
+      idempotencyKey: idempotencyKey(this.bufferId, request),
+      stop: this.stopController.signal,
+    };
     let attempt = 0;
     let reported: string | null = null;
     for (;;) {
@@ -272,6 +287,13 @@ export class Sender {
     this.pendingBytes -= request.bytes;
     this.onCommit();
   }
+}
+
+/** The same on every attempt of a request, and on no other request: the buffer and the offsets it packs. */
+function idempotencyKey(bufferId: string, request: PackedRequest): string {
+  const first = request.records[0].record;
+  const last = request.records[request.records.length - 1].record;
+  return `${bufferId}:${first.partition}:${first.offset}-${last.offset}`;
 }
 
 function parseItemsTotal(metadata: string | undefined): number {

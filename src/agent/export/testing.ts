@@ -13,7 +13,8 @@ import type { SourceCheckpoint, Telemetry } from '../types.ts';
 
 /** What the fake gateway does with a request. */
 export type Answer =
-  | { status: number; headers?: Record<string, string>; body?: string | Uint8Array }
+  /** `delayMs`: the request is recorded at once, answered only after this long (slower than the agent's timeout). */
+  | { status: number; headers?: Record<string, string>; body?: string | Uint8Array; delayMs?: number }
   /** Holds the request without answering or recording it (a hung gateway). */
   | 'hang';
 
@@ -25,6 +26,7 @@ export interface Received {
   authorization: string | undefined;
   contentType: string | undefined;
   contentEncoding: string | undefined;
+  idempotencyKey: string | undefined;
   /** Ids of the items (log record bodies, span names, metric names), in request order. */
   ids: string[];
   /** Decoded request, as the gateway would see it. */
@@ -97,12 +99,18 @@ export class FakeGateway {
         authorization: req.headers.authorization,
         contentType: req.headers['content-type'],
         contentEncoding: req.headers['content-encoding'],
+        idempotencyKey: req.headers['idempotency-key'] as string | undefined,
         ids: itemIds(signal, request),
         request,
         status: answer.status,
       });
-      res.writeHead(answer.status, answer.headers ?? {});
-      res.end(answer.body ?? '');
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(answer.status, answer.headers ?? {});
+        res.end(answer.body ?? '');
+      };
+      if (answer.delayMs === undefined) send();
+      else setTimeout(send, answer.delayMs);
     });
   }
 }
