@@ -2,7 +2,7 @@
  * The distributed path on a private single-node Kafka (started from the project's jars):
  *   1. Kafka's own kafka-producer-perf-test, records the size of a gateway record, acks=all,
  *      idempotent: the broker's ceiling on this machine;
- *   2. the gateway producing to Kafka (OTLP/HTTP traces, 500 spans per request, from the load
+ *   2. the gateway producing to Kafka (OTLP/HTTP and OTLP/gRPC traces, 500 spans per request, from the load
  *      generator in another process), MB/s beside the ceiling;
  *   3. Kafka to the store: rows/s of one storage consumer process draining a filled topic into
  *      chDB, beside a consumer that only polls (the bus's read ceiling).
@@ -102,9 +102,11 @@ interface Server {
   key: string;
 }
 
-async function startGateway(compression: string): Promise<Server> {
+type Transport = 'http' | 'grpc';
+
+async function startGateway(compression: string, transport: Transport): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'olly-bench-gw-'));
-  const child = spawn(process.execPath, [here('./server.ts'), 'gateway-kafka', dir], {
+  const child = spawn(process.execPath, [here('./server.ts'), transport === 'grpc' ? 'grpc-gateway-kafka' : 'gateway-kafka', dir], {
     env: { ...process.env, BENCH_KAFKA: BROKER, BENCH_KAFKA_COMPRESSION: compression },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -132,9 +134,11 @@ async function stopGateway(s: Server): Promise<number> {
   return stats.maxRssMB;
 }
 
-function runLoad(url: string, key: string): Promise<{ ok: number; failed: number; itemsPerSec: number; reqPerSec: number; mbPerSec: number; p50: number; p99: number }> {
+/** The same 32 concurrent trace exports over either transport (each load generator in its own process). */
+function runLoad(server: Server, transport: Transport): Promise<{ ok: number; failed: number; itemsPerSec: number; reqPerSec: number; mbPerSec: number; p50: number; p99: number }> {
+  const [script, target] = transport === 'grpc' ? ['./grpc-loadgen.ts', `127.0.0.1:${server.port}`] : ['./loadgen.ts', `http://127.0.0.1:${server.port}/v1/traces`];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here('./loadgen.ts'), url, 'traces', String(SPANS), '32', String(SECONDS * 1000), key], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [here(script), target, 'traces', String(SPANS), '32', String(SECONDS * 1000), server.key], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`loadgen exited ${code}`))));
@@ -275,26 +279,31 @@ try {
   const payloadFile = writePayloadFile(stateDir, recordSize);
 
   if (process.env.BENCH_KAFKA_SKIP_PRODUCE !== '1') {
-    console.log(`\n### Producing to Kafka: gateway (OTLP/HTTP, ${SPANS}-span trace requests of ${(recordSize / 1024).toFixed(0)} KiB) vs kafka-producer-perf-test (records of the same size: the same spans as OTLP/JSON text), acks=all, idempotent, ${PARTITIONS} partitions, ${RUNS} run(s), medians\n`);
+    console.log(`\n### Producing to Kafka: gateway (OTLP/HTTP and OTLP/gRPC, ${SPANS}-span trace requests of ${(recordSize / 1024).toFixed(0)} KiB) vs kafka-producer-perf-test (records of the same size: the same spans as OTLP/JSON text), acks=all, idempotent, ${PARTITIONS} partitions, ${RUNS} run(s), medians\n`);
     console.log('| compression | producer | records/s | MB/s | spans/s | p50 ms | p99 ms | peak RSS MB | vs perf-test |');
     console.log('|---|---|---|---|---|---|---|---|---|');
     for (const compression of ['none', 'lz4']) {
       const perf: PerfResult[] = [];
-      const gw: Array<{ records: number; mb: number; spans: number; p50: number; p99: number; rss: number }> = [];
+      const gw: Record<Transport, Array<{ records: number; mb: number; spans: number; p50: number; p99: number; rss: number }>> = { http: [], grpc: [] };
       for (let run = 0; run < RUNS; run++) {
         const topic = `perf-${compression}-${run}-${Date.now()}`;
         await admin.ensureTopics([{ name: topic, partitions: PARTITIONS, retentionMs: 3_600_000 }]);
         perf.push(producerPerfTest(libs, topic, payloadFile, perfRecords, compression));
-        const server = await startGateway(compression);
-        const load = await runLoad(`http://127.0.0.1:${server.port}/v1/traces`, server.key);
-        const rss = await stopGateway(server);
-        if (load.failed) console.error(`  (gateway: ${load.failed} failed requests)`);
-        gw.push({ records: load.reqPerSec, mb: load.mbPerSec, spans: load.itemsPerSec, p50: load.p50, p99: load.p99, rss });
+        for (const transport of ['http', 'grpc'] as const) {
+          const server = await startGateway(compression, transport);
+          const load = await runLoad(server, transport);
+          const rss = await stopGateway(server);
+          if (load.failed) console.error(`  (gateway over ${transport}: ${load.failed} failed requests)`);
+          gw[transport].push({ records: load.reqPerSec, mb: load.mbPerSec, spans: load.itemsPerSec, p50: load.p50, p99: load.p99, rss });
+        }
       }
       const ceiling = median(perf.map((p) => p.mbPerSec));
       console.log(`| ${compression} | kafka-producer-perf-test | ${fmt(median(perf.map((p) => p.recordsPerSec)))} | ${ceiling.toFixed(0)} | ${fmt(median(perf.map((p) => p.recordsPerSec)) * SPANS)} | ${median(perf.map((p) => p.p50))} | ${median(perf.map((p) => p.p99))} | (JVM) | 1.00 |`);
-      const mb = median(gw.map((g) => g.mb));
-      console.log(`| ${compression} | ollystack gateway | ${fmt(median(gw.map((g) => g.records)))} | ${mb.toFixed(0)} | ${fmt(median(gw.map((g) => g.spans)))} | ${median(gw.map((g) => g.p50)).toFixed(1)} | ${median(gw.map((g) => g.p99)).toFixed(1)} | ${median(gw.map((g) => g.rss)).toFixed(0)} | ${(mb / ceiling).toFixed(2)} |`);
+      for (const transport of ['http', 'grpc'] as const) {
+        const runs = gw[transport];
+        const mb = median(runs.map((g) => g.mb));
+        console.log(`| ${compression} | ollystack gateway, OTLP/${transport === 'grpc' ? 'gRPC' : 'HTTP'} | ${fmt(median(runs.map((g) => g.records)))} | ${mb.toFixed(0)} | ${fmt(median(runs.map((g) => g.spans)))} | ${median(runs.map((g) => g.p50)).toFixed(1)} | ${median(runs.map((g) => g.p99)).toFixed(1)} | ${median(runs.map((g) => g.rss)).toFixed(0)} | ${(mb / ceiling).toFixed(2)} |`);
+      }
     }
   }
   await admin.close();
