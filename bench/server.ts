@@ -1,6 +1,6 @@
 /**
  * A server under test, in its own process:
- * `node bench/server.ts noop|gateway|gateway-kafka|grpc-noop|grpc-gateway|grpc-gateway-kafka|stack <dataDir>`.
+ * `node bench/server.ts noop|gateway|gateway-kafka|grpc-noop|grpc-h2-noop|grpc-gateway|grpc-gateway-kafka|stack <dataDir>`.
  * Prints `READY <gatewayPort> <apiPort> <apiKey>` (the gRPC port for the grpc-* modes); on the
  * IPC message 'stats' answers with its peak RSS and CPU time; on 'stop' exits.
  */
@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { createEmbeddedBus, createKafkaBus, defaultTopicSpecs, type Bus } from '../src/bus/index.ts';
 import { configSchema } from '../src/config/index.ts';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { createGrpcReceiver, createHttpReceiver, createIngestPipeline, otlpServiceDefinition } from '../src/gateway/index.ts';
+import { createGrpcReceiver, createHttpReceiver, createIngestPipeline, otlpServiceDefinition, startGrpcH2Server } from '../src/gateway/index.ts';
 import { createLogger, createRegistry } from '../src/selfobs/index.ts';
 import { startEmbeddedStack } from '../src/stack/index.ts';
 import { SIGNALS } from '../src/telemetry/index.ts';
@@ -71,6 +71,21 @@ if (mode === 'noop') {
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
   stop = () => new Promise((r) => server.tryShutdown(() => r()));
   process.stdout.write(`READY ${port} 0 ${KEY}\n`);
+} else if (mode === 'grpc-h2-noop') {
+  // The ceiling of the gateway's own gRPC transport: the same node:http2 server, every call
+  // answered OK as soon as its message is read (nothing checked, nothing written).
+  const server = await startGrpcH2Server({
+    host: '127.0.0.1',
+    port: 0,
+    name: 'bench no-op',
+    logger: quiet,
+    maxRequestBytes: 64 * 1024 * 1024,
+    drainTimeoutMs: 1_000,
+    cardinalityCode: 12,
+    ingest: async () => ({ accepted: 0, rejected: 0, message: '' }),
+  });
+  stop = () => server.close();
+  process.stdout.write(`READY ${server.port} 0 ${KEY}\n`);
 } else if (mode === 'grpc-gateway' || mode === 'grpc-gateway-kafka') {
   const bus = await benchBus(mode === 'grpc-gateway-kafka');
   const keys = new StaticKeyResolver();
