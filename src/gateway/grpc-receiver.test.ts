@@ -11,6 +11,7 @@ import { StaticKeyResolver } from '../tenancy/index.ts';
 import { createGrpcReceiver, createInflightBudget, IngestError, otlpServiceDefinition, type GrpcReceiver, type IngestPipeline, type IngestResult } from './index.ts';
 import { RETRY_INFO_TYPE_URL, STATUS_DETAILS_KEY } from './grpc-status-body.ts';
 import { retryInfoOf } from './grpc-status-testing.ts';
+import { waitFor } from '../tenancy/testing/wait-for.ts';
 
 const collector = opentelemetry.proto.collector;
 const KEY_A = 'grpc-tenant-a-key-000000';
@@ -296,11 +297,11 @@ test('the in-flight budget: a call that does not fit is UNAVAILABLE with RetryIn
 
     release!();
     assert.equal((await held).err, null);
-    await waitUntil(() => inflight.inUse() === 0);
+    await waitFor('the in-flight bytes come back', () => inflight.inUse() === 0);
     // A message over the limit is refused from its prefix and holds nothing either.
     const big = await exportCall(clientFor('traces', 'none', target), Buffer.alloc(LIMIT + 1, 3));
     assert.equal(big.err?.code, status.RESOURCE_EXHAUSTED);
-    await waitUntil(() => inflight.inUse() === 0);
+    await waitFor('the refused message holds nothing', () => inflight.inUse() === 0);
   } finally {
     release?.();
     await own.close();
@@ -336,11 +337,3 @@ test('an export sent again with its idempotency-key metadata is stored once, bot
     await own.close();
   }
 });
-
-async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the in-flight bytes to come back');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
