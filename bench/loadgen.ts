@@ -1,6 +1,8 @@
 /**
  * Load generator, run as its own process so it does not share the server's event loop:
- * `node bench/loadgen.ts <url> <signal> <itemsPerRequest> <concurrency> <durationMs> [apiKey]`.
+ * `node bench/loadgen.ts <url> <signal> <itemsPerRequest> <concurrency> <durationMs> [apiKey] [itemsPerSec]`.
+ * With itemsPerSec the requests are paced to that offered rate (a steady load, to see whether
+ * the server keeps up with it); without, each connection sends back to back (the most it takes).
  *
  * It must cost the server's machine as little CPU as possible, or the ceiling it measures is
  * its own: each request (head and body) is encoded once, then written as is to keep-alive
@@ -12,11 +14,15 @@ import { connect, type Socket } from 'node:net';
 import type { Signal } from '../src/telemetry/signals.ts';
 import { BENCH_SERVICES, payloadFor } from './payloads.ts';
 
-const [url, signal, itemsArg, concArg, durArg, apiKey = ''] = process.argv.slice(2);
+const [url, signal, itemsArg, concArg, durArg, apiKey = '', rateArg = '0'] = process.argv.slice(2);
 const items = Number(itemsArg);
 const concurrency = Number(concArg);
 const durationMs = Number(durArg);
 const target = new URL(url);
+/** Milliseconds between request starts across all connections at the offered rate; 0: unpaced. */
+const intervalMs = Number(rateArg) > 0 ? (1000 * items) / Number(rateArg) : 0;
+/** The next paced start time, shared by the connections. */
+let nextSlot = 0;
 
 const requests = BENCH_SERVICES.map((service, i) => {
   const body = Buffer.from(payloadFor(signal as Signal, items, i + 1, service));
@@ -28,6 +34,8 @@ const requests = BENCH_SERVICES.map((service, i) => {
 
 const latencies: number[] = [];
 let ok = 0;
+/** Requests answered 200, the warm-up's too (what the server must have stored). */
+let okTotal = 0;
 let failed = 0;
 let bodyBytesSent = 0;
 let measuring = false;
@@ -47,6 +55,18 @@ function connection(until: () => boolean, offset: number): Promise<void> {
         socket.end();
         return;
       }
+      if (intervalMs > 0) {
+        const now = performance.now();
+        nextSlot = Math.max(nextSlot + intervalMs, now - 50 * intervalMs);
+        // Catches up after a slow answer, but never by more than 50 requests at once.
+        if (nextSlot > now) {
+          setTimeout(write, nextSlot - now);
+          return;
+        }
+      }
+      write();
+    };
+    const write = () => {
       current = requests[next++ % requests.length];
       sentAt = performance.now();
       socket.write(current.bytes);
@@ -62,6 +82,7 @@ function connection(until: () => boolean, offset: number): Promise<void> {
         if (pending.length < headEnd + 4 + length) return;
         pending = pending.subarray(headEnd + 4 + length);
         const status = head.slice(9, 12);
+        if (status === '200') okTotal++;
         if (measuring) {
           latencies.push(performance.now() - sentAt);
           statuses[status] = (statuses[status] ?? 0) + 1;
@@ -98,6 +119,7 @@ process.stdout.write(
   JSON.stringify({
     requests: ok + failed,
     ok,
+    okTotal,
     failed,
     statuses,
     seconds: elapsed,

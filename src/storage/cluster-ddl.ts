@@ -125,3 +125,20 @@ export function createTableStatements(spec: TableSpec, target: DdlTarget = {}): 
       `ENGINE = Distributed('${target.cluster}', currentDatabase(), '${local}', ${spec.placement.shardingKey})`,
   ];
 }
+
+/**
+ * `ALTER TABLE ... MODIFY SETTING` of a sharded table's MergeTree settings: the table itself on
+ * one node, its `_local` tables ON CLUSTER (the Distributed table has no MergeTree settings).
+ */
+export function modifySettingsStatement(table: string, settings: ReadonlyArray<readonly [string, number]>, target: DdlTarget = {}): string {
+  const name = checkTableName(table);
+  if (settings.length === 0) throw new Error(`modifySettingsStatement: no settings for ${name}`);
+  const list = settings
+    .map(([key, value]) => {
+      if (!/^[a-z_][a-z0-9_]*$/.test(key) || !Number.isFinite(value)) throw new Error(`modifySettingsStatement: bad setting ${key} = ${value}`);
+      return `${key} = ${value}`;
+    })
+    .join(', ');
+  if (target.cluster === undefined) return `ALTER TABLE ${name} MODIFY SETTING ${list}`;
+  return `ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ON CLUSTER '${checkClusterName(target.cluster)}' MODIFY SETTING ${list}`;
+}

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createStore } from './clickhouse-store.ts';
 import { migrate } from './migrate.ts';
-import { LOGS_TABLE, METRIC_TABLES, MIGRATIONS, MIGRATIONS_TABLE, TRACES_TABLE, type Migration } from './schema.ts';
+import { LOGS_TABLE, METRIC_TABLES, MIGRATIONS, MIGRATIONS_TABLE, SIGNAL_TABLE_SETTINGS, TRACES_TABLE, type Migration } from './schema.ts';
 import type { InsertOptions, Store } from './store.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-migrate-'));
@@ -34,6 +34,12 @@ test('first run creates every table and records each migration once', async () =
   assert.deepEqual(await versionRows(), MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
   const ttl = await store.query<{ create_table_query: string }>(`SELECT create_table_query FROM system.tables WHERE name = {t:String}`, { t: TRACES_TABLE });
   assert.match(ttl[0].create_table_query, /toIntervalDay\(3\)/);
+  // Migration 3 set the signal tables' MergeTree settings on the engine (chDB knows them all).
+  for (const t of [TRACES_TABLE, LOGS_TABLE, ...Object.values(METRIC_TABLES)]) {
+    const [row] = await store.query<{ q: string }>(`SELECT create_table_query AS q FROM system.tables WHERE name = {t:String}`, { t });
+    for (const [key, value] of SIGNAL_TABLE_SETTINGS) assert.match(row.q, new RegExp(`${key} = ${value}\\b`), `${t}: ${key}`);
+    assert.match(row.q, /non_replicated_deduplication_window = 10000/, `${t} keeps its creation settings`);
+  }
 });
 
 test('second run applies nothing and adds no rows', async () => {
@@ -89,7 +95,8 @@ test('with a cluster, every statement runs ON CLUSTER and the version is recorde
   const result = await migrate(server, retention, undefined, { cluster: 'prod' });
   assert.deepEqual(result.applied, MIGRATIONS.map((m) => m.version));
   assert.ok(commands[0].startsWith(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} ON CLUSTER 'prod' (`), commands[0]);
-  assert.deepEqual(commands.slice(1), MIGRATIONS.flatMap((m) => m.statements(retention, { cluster: 'prod' })));
+  // This recording server lists no MergeTree settings, so the settings migration has no statements.
+  assert.deepEqual(commands.slice(1), MIGRATIONS.flatMap((m) => m.statements(retention, { cluster: 'prod' }, { mergeTreeSettings: new Set() })));
   for (const sql of commands) assert.match(sql, / ON CLUSTER 'prod' /);
   assert.deepEqual(inserts, MIGRATIONS.map((m) => ({
     table: MIGRATIONS_TABLE,

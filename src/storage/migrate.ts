@@ -14,7 +14,7 @@
  * a migrator run that migration's idempotent statements again.
  */
 import { checkClusterName, createTableStatements, type DdlTarget, type TableSpec } from './cluster-ddl.ts';
-import { MIGRATIONS, MIGRATIONS_TABLE, type Migration, type RetentionDays } from './schema.ts';
+import { MIGRATIONS, MIGRATIONS_TABLE, type Migration, type RetentionDays, type ServerFacts } from './schema.ts';
 import type { Store } from './store.ts';
 
 export interface MigrateLogger {
@@ -61,6 +61,12 @@ async function appliedVersions(store: Store): Promise<Set<number>> {
   return new Set(rows.map((r) => Number(r.version)));
 }
 
+/** What the migrations ask of the server (on a cluster, the node this connection reaches). */
+async function serverFacts(store: Store): Promise<ServerFacts> {
+  const rows = await store.query<{ name: string }>('SELECT name FROM system.merge_tree_settings');
+  return { mergeTreeSettings: new Set(rows.map((r) => r.name)) };
+}
+
 export async function migrate(
   store: Store,
   retention: RetentionDays,
@@ -72,8 +78,9 @@ export async function migrate(
   for (let i = 1; i < ordered.length; i++) {
     if (ordered[i].version === ordered[i - 1].version) throw new Error(`migrations: version ${ordered[i].version} is defined twice`);
   }
+  const server = await serverFacts(store);
   // Builds every statement first so a bad retention fails before anything is created.
-  const planned = ordered.map((m) => ({ migration: m, statements: m.statements(retention, target) }));
+  const planned = ordered.map((m) => ({ migration: m, statements: m.statements(retention, target, server) }));
 
   for (const sql of migrationsTableStatements(target)) await store.command(sql);
   const done = await appliedVersions(store);

@@ -14,7 +14,7 @@
  * (rendering a shipped one differently on one node counts as editing it).
  */
 import { ledgerTableSpec } from './ledger.ts';
-import { createTableStatements, type DdlTarget, type DedupWindowSetting, type TableSpec } from './cluster-ddl.ts';
+import { createTableStatements, modifySettingsStatement, type DdlTarget, type DedupWindowSetting, type TableSpec } from './cluster-ddl.ts';
 
 export interface RetentionDays {
   traces: number;
@@ -22,11 +22,17 @@ export interface RetentionDays {
   metrics: number;
 }
 
+/** What migrate learned from the server, for statements that depend on its version. */
+export interface ServerFacts {
+  /** The MergeTree settings the server knows (system.merge_tree_settings). */
+  mergeTreeSettings: ReadonlySet<string>;
+}
+
 export interface Migration {
   version: number;
   name: string;
   /** The DDL of this migration for the target (one node, or ON CLUSTER), in order. */
-  statements: (retention: RetentionDays, target: DdlTarget) => string[];
+  statements: (retention: RetentionDays, target: DdlTarget, server: ServerFacts) => string[];
 }
 
 /** Blocks remembered per table for insert deduplication. */
@@ -202,6 +208,30 @@ function logsTable(retention: number): TableSpec {
   };
 }
 
+/**
+ * MergeTree settings of the signal tables, for a write-heavy workload (migration 3). Each insert
+ * (a storage consumer's batch) becomes a part, and background merges rewrite every row several
+ * times as parts grow; on chDB that work took more CPU than the inserts themselves (perf: 58 %
+ * of the engine's time in merge threads), and each part of the span table is 139 files in the
+ * Wide format, whose creation and deletion showed up as ext4 inode allocation in the kernel.
+ *   - min_rows_for_wide_part: a batch (50,000 rows by default) lands as a Compact part, a few
+ *     files; merged parts past 400,000 rows become Wide, which queries read column by column.
+ *   - merge_selector_base, min_parts_to_merge_at_once: merges take 20 parts at a time instead
+ *     of about 5, so a row is rewritten about half as many times on its way to a large part.
+ *     The cost: up to about 20 parts per size level in a partition, which queries open.
+ * Measured end to end on the embedded stack (bench/run.ts, 2 cores, 200,000 spans/s offered):
+ * the store fell behind at about 150,000 spans/s before; with these it keeps up. A server that
+ * does not know a setting (older than 24.x for the two merge ones) keeps its default.
+ */
+export const SIGNAL_TABLE_SETTINGS: ReadonlyArray<readonly [string, number]> = [
+  ['min_rows_for_wide_part', 400_000],
+  ['merge_selector_base', 20],
+  ['min_parts_to_merge_at_once', 20],
+];
+
+/** The tables the storage consumer writes. */
+export const SIGNAL_TABLES: readonly string[] = [TRACES_TABLE, LOGS_TABLE, ...Object.values(METRIC_TABLES)];
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -255,5 +285,13 @@ export const MIGRATIONS: Migration[] = [
     version: 2,
     name: 'ingest ledger: offset ranges written, so replays skip what is stored',
     statements: (_r, target) => createTableStatements(ledgerTableSpec(), target),
+  },
+  {
+    version: 3,
+    name: 'signal tables: batches as compact parts, merges of 20 parts (less write amplification)',
+    statements: (_r, target, server) => {
+      const known = SIGNAL_TABLE_SETTINGS.filter(([name]) => server.mergeTreeSettings.has(name));
+      return known.length === 0 ? [] : SIGNAL_TABLES.map((table) => modifySettingsStatement(table, known, target));
+    },
   },
 ];
