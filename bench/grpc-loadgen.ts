@@ -14,14 +14,15 @@ import type { Signal } from '../src/telemetry/signals.ts';
 import { BENCH_SERVICES, payloadFor } from './payloads.ts';
 
 const [target, signalArg, itemsArg, concArg, durArg, apiKey = '', connArg = '4'] = process.argv.slice(2);
-const signal = signalArg as Signal;
+// `traces:lean` sends leanSpanRequest bodies to the traces service.
+const signal = signalArg.split(':')[0] as Signal;
 const items = Number(itemsArg);
 const concurrency = Number(concArg);
 const durationMs = Number(durArg);
 const connections = Number(connArg);
 
 const messages = BENCH_SERVICES.map((service, i) => {
-  const body = Buffer.from(payloadFor(signal, items, i + 1, service));
+  const body = Buffer.from(payloadFor(signalArg as Signal | 'traces:lean', items, i + 1, service));
   const framed = Buffer.alloc(5 + body.length);
   framed.writeUInt32BE(body.length, 1); // byte 0 = 0: not compressed
   body.copy(framed, 5);

@@ -10,7 +10,7 @@
  * BENCH_KAFKA_SKIP_PRODUCE=1 runs only the store part; BENCH_KAFKA_PATHS=poll,chdb,remote picks
  * the drains; BENCH_KAFKA_RECORDS sets the records drained (1200; more of them shows the
  * consumer past its JIT warm-up and first allocations), BENCH_KAFKA_COMPRESSION how they are
- * compressed; BENCH_KAFKA_PROFILE=file.cpuprofile CPU-profiles the remote drain and prints the
+ * compressed; BENCH_KAFKA_PAYLOAD=lean produces 145-byte spans; BENCH_KAFKA_PROFILE=file.cpuprofile CPU-profiles the remote drain and prints the
  * functions with the most self time).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -23,7 +23,7 @@ import { createKafkaBus, HEADER_ITEMS, HEADER_SIGNAL, HEADER_TENANT, type Bus, t
 import { decodeRequest, requestToJson } from '../src/otlp/index.ts';
 import { createRegistry } from '../src/selfobs/index.ts';
 import { createStorageConsumer, createStore, migrate, TRACES_TABLE } from '../src/storage/index.ts';
-import { spanRequest } from './payloads.ts';
+import { leanSpanRequest, spanRequest } from './payloads.ts';
 import { spawnChdbHttpServer } from '../test/support/chdb-http-server-process.ts';
 
 const here = (f: string) => fileURLToPath(new URL(f, import.meta.url));
@@ -36,6 +36,9 @@ const PARTITIONS = 32;
 /** How the store part's topic is filled (the gateway's bus.compression). */
 const COMPRESSION = (process.env.BENCH_KAFKA_COMPRESSION ?? 'lz4') as KafkaCompression;
 const SPANS = 500;
+/** BENCH_KAFKA_PAYLOAD=lean: the produce part sends 145-byte spans (payloads.ts leanSpanRequest) instead of 440-byte ones. */
+const LEAN = process.env.BENCH_KAFKA_PAYLOAD === 'lean';
+const producedSpans = LEAN ? leanSpanRequest : spanRequest;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(0));
@@ -62,7 +65,7 @@ function parsePerf(out: string): PerfResult {
 function writePayloadFile(dir: string, recordSize: number): string {
   const file = join(dir, 'payloads.txt');
   const lines = Array.from({ length: 8 }, (_, i) => {
-    const json = JSON.stringify(requestToJson('traces', decodeRequest('traces', spanRequest(SPANS, i + 1, `svc-${i}`))));
+    const json = JSON.stringify(requestToJson('traces', decodeRequest('traces', producedSpans(SPANS, i + 1, `svc-${i}`))));
     return json.repeat(Math.ceil(recordSize / json.length)).slice(0, recordSize);
   });
   writeFileSync(file, lines.join('\n') + '\n');
@@ -138,7 +141,7 @@ async function stopGateway(s: Server): Promise<number> {
 function runLoad(server: Server, transport: Transport): Promise<{ ok: number; failed: number; itemsPerSec: number; reqPerSec: number; mbPerSec: number; p50: number; p99: number }> {
   const [script, target] = transport === 'grpc' ? ['./grpc-loadgen.ts', `127.0.0.1:${server.port}`] : ['./loadgen.ts', `http://127.0.0.1:${server.port}/v1/traces`];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here(script), target, 'traces', String(SPANS), '32', String(SECONDS * 1000), server.key], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [here(script), target, LEAN ? 'traces:lean' : 'traces', String(SPANS), '32', String(SECONDS * 1000), server.key], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`loadgen exited ${code}`))));
@@ -273,7 +276,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'olly-bench-kafka-'));
 const libs = execFileSync('bash', [services, 'kafka-libs'], { encoding: 'utf8' }).trim();
 execFileSync('bash', [services, 'kafka-start', stateDir, String(PORT)], { stdio: ['ignore', 'ignore', 'inherit'] });
 try {
-  const recordSize = spanRequest(SPANS, 1, 'checkout').length;
+  const recordSize = producedSpans(SPANS, 1, 'checkout').length;
   const admin = await createKafkaBus({ brokers: [BROKER], replicationFactor: 1, compression: 'none' });
   const perfRecords = Math.max(2000, Math.round((SECONDS * 250e6) / recordSize));
   const payloadFile = writePayloadFile(stateDir, recordSize);

@@ -221,7 +221,7 @@ function logsTable(retention: number): TableSpec {
  *     The cost: up to about 20 parts per size level in a partition, which queries open.
  * Measured end to end on the embedded stack (bench/run.ts, 2 cores, 200,000 spans/s offered):
  * the store fell behind at about 150,000 spans/s before; with these it keeps up. A server that
- * does not know a setting (older than 24.x for the two merge ones) keeps its default.
+ * does not know a setting (the merge selector's two are recent ones) keeps its default.
  */
 export const SIGNAL_TABLE_SETTINGS: ReadonlyArray<readonly [string, number]> = [
   ['min_rows_for_wide_part', 400_000],
