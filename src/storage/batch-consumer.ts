@@ -383,6 +383,13 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
     return n;
   }
 
+  /** Sealed batches, counting empty ones too: they still have offsets to commit. */
+  function sealedBatches(): number {
+    let n = 0;
+    for (const st of partitions.values()) n += st.sealed.length;
+    return n;
+  }
+
   async function flushAll(retry: boolean): Promise<void> {
     const work: Promise<void>[] = [];
     for (const st of partitions.values()) if (st.sealed.length > 0) work.push(flushPartition(st, retry));
@@ -412,28 +419,27 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
         checkWaiters();
       }
     });
-    // Each partition writes its sealed batches in the background, in order, while the loop goes
-    // on polling and adding: preparing the next batch overlaps writing this one, and partitions
-    // write independently, so a batch sealed while another partition's insert runs starts at
-    // once instead of waiting for a whole pass over the partitions.
-    const flushes = new Map<PartitionState<D>, Promise<void>>();
-    const startFlushes = () => {
-      for (const st of partitions.values()) {
-        if (st.sealed.length === 0 || flushes.has(st)) continue;
-        flushes.set(st, flushPartition(st, true).finally(() => flushes.delete(st)));
+    // Writes run in the background, one pass over the partitions at a time, while the loop
+    // goes on polling and adding: preparing the next batch overlaps writing this one.
+    let flushing: Promise<void> | null = null;
+    const startFlush = () => {
+      if (flushing === null && sealedBatches() > 0) {
+        flushing = flushAll(true).finally(() => {
+          flushing = null;
+        });
       }
     };
     while (running) {
       const requested = flushRequested;
       flushRequested = false;
       const nextDeadline = sealDue(Date.now(), requested);
-      startFlushes();
-      if (flushes.size > 0 && sealedUnits() >= backlogMaxUnits) {
-        await Promise.race(flushes.values());
+      startFlush();
+      if (flushing !== null && sealedUnits() >= backlogMaxUnits) {
+        await flushing;
         continue;
       }
       if (!running) break;
-      const waitMs = Math.max(1, Math.min(flushes.size > 0 ? 50 : 500, nextDeadline - Date.now()));
+      const waitMs = Math.max(1, Math.min(flushing !== null ? 50 : 500, nextDeadline - Date.now()));
       let records: ConsumedRecord[];
       try {
         records = await c.poll({ maxRecords: pollMaxRecords, maxWaitMs: waitMs });
@@ -447,7 +453,7 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
         addRecord(st, rec);
       }
     }
-    await Promise.all(flushes.values());
+    if (flushing !== null) await flushing;
     // Stopping: write what was polled, once, without waiting out a failing store.
     sealDue(Date.now(), true);
     await flushAll(false);
