@@ -185,14 +185,18 @@ async function rowsWritten(apiPort: number): Promise<number> {
 async function e2eSection(): Promise<void> {
   console.log(`\n## End to end: gateway -> embedded bus -> storage consumer -> chDB (traces, 500 spans/request)\n`);
   console.log('As fast as the load generator can send, then until the store holds it all:\n');
+  console.log('| accepted spans | accepted spans/s (ingest) | stored spans | spans/s into the store (end to end) | drain after load s | server CPU | peak RSS MB |');
+  console.log('|---|---|---|---|---|---|---|');
   await e2eRun(0, SECONDS * 2);
   const rates = (process.env.BENCH_E2E_RATES ?? '150000,200000').split(',').map(Number);
   const steadySeconds = Number(process.env.BENCH_E2E_SECONDS ?? 60);
   console.log(`\nSteady offered load, ${steadySeconds}s each (long enough for the store's merges of merged parts to start): the store keeps up when, at the load's end, no more than one batch interval (2 s) of data waits to be written and the rest lands within 5 s:\n`);
+  console.log('| offered spans/s | accepted spans/s | stored spans/s during the load | backlog at load end (spans) | drain after load s | server CPU | peak RSS MB | kept up |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const rate of rates) await e2eRun(rate, steadySeconds);
 }
 
-/** One end-to-end run: unpaced (rate 0) or at an offered rate. */
+/** One end-to-end run, one row of its section's table: unpaced (rate 0) or at an offered rate. */
 async function e2eRun(rate: number, seconds: number): Promise<void> {
   const s = await startServer('stack');
   const started = performance.now();
@@ -213,8 +217,6 @@ async function e2eRun(rate: number, seconds: number): Promise<void> {
   const drain = (end - loadEnd) / 1000;
   const cpu = `${(stats.cpuSec / ((end - started) / 1000)).toFixed(2)} cores`;
   if (rate === 0) {
-    console.log('| accepted spans | accepted spans/s (ingest) | stored spans | spans/s into the store (end to end) | drain after load s | server CPU | peak RSS MB |');
-    console.log('|---|---|---|---|---|---|---|');
     console.log(`| ${fmt(sent)} | ${fmt(load.itemsPerSec)} | ${fmt(written)} | ${fmt(written / ((end - started) / 1000))} | ${drain.toFixed(1)} | ${cpu} | ${stats.maxRssMB.toFixed(0)} |`);
     return;
   }
@@ -224,10 +226,6 @@ async function e2eRun(rate: number, seconds: number): Promise<void> {
   // may be on its way at any moment; more than that, or a long drain, is a store falling behind.
   const backlog = Math.max(0, sent - atLoadEnd);
   const keptUp = backlog <= 2 * rate && drain <= 5;
-  if (rate === Number((process.env.BENCH_E2E_RATES ?? '150000,200000').split(',')[0])) {
-    console.log('| offered spans/s | accepted spans/s | stored spans/s during the load | backlog at load end (spans) | drain after load s | server CPU | peak RSS MB | kept up |');
-    console.log('|---|---|---|---|---|---|---|---|');
-  }
   console.log(`| ${fmt(rate)} | ${fmt(load.itemsPerSec)} | ${fmt(storeRate)} | ${fmt(backlog)} | ${drain.toFixed(1)} | ${cpu} | ${stats.maxRssMB.toFixed(0)} | ${keptUp ? 'yes' : 'no'} |`);
 }
 
