@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Registry } from 'prom-client';
 import { createEmbeddedBus, type Bus, type CommittedOffset, type ProduceRecord } from '../bus/index.ts';
-import { createStore, migrate, type Store } from '../storage/index.ts';
+import { createStore, IngestLedger, LEDGER_TABLE, migrate, type Store } from '../storage/index.ts';
 import type { Signal } from '../telemetry/index.ts';
 import { createMeteringConsumer } from './consumer.ts';
 import { createUsageReader } from './reader.ts';
@@ -175,6 +175,66 @@ test('insert done, commit not done, restart: the batch is re-formed and counted 
 
   await drain('g-crash');
   assert.deepEqual(await usageOf('m-crash'), expected);
+});
+
+/**
+ * A store whose first insert into `table` lands, then loses what it wrote (a kill between
+ * ClickHouse's deduplication log and the part: the token stays, the rows go), then "dies":
+ * every later call fails.
+ */
+function losingStore(table: string, lose: string): { store: Store; died: () => boolean } {
+  let dead = false;
+  const fail = () => Promise.reject(new Error('the process is dead'));
+  return {
+    died: () => dead,
+    store: {
+      kind: store.kind,
+      query: (sql, params) => (dead ? fail() : store.query(sql, params)),
+      command: (sql, params) => (dead ? fail() : store.command(sql, params)),
+      ping: () => store.ping(),
+      close: async () => {},
+      async insert(t, rows, options) {
+        if (dead) return fail();
+        await store.insert(t, rows, options);
+        if (t !== table) return;
+        await store.command(`ALTER TABLE ${table} DELETE WHERE ${lose} SETTINGS mutations_sync = 2`);
+        dead = true;
+        throw new Error('killed between the deduplication log and the part');
+      },
+    },
+  };
+}
+
+test('usage rows whose token outlived them in a crash are counted again when the batch is re-formed', async () => {
+  const expected = await produce('m-token-left', 20);
+  const losing = losingStore(USAGE_TABLE, "TenantId = 'm-token-left'");
+  const first = createMeteringConsumer({ bus, store: losing.store, groupId: 'g-token-left', batchMaxRecords: 11, batchMaxMs: 20, retryBaseMs: 60_000 });
+  first.start();
+  await waitFor(async () => losing.died(), 20_000, 'the first usage insert');
+  await first.stop();
+  assert.equal((await usageOf('m-token-left')).size, 0, 'the crash left no usage rows');
+  await drain('g-token-left');
+  assert.deepEqual(await usageOf('m-token-left'), expected);
+});
+
+test('an ingest ledger row whose token outlived it in a crash is written again when the batch is re-formed', async () => {
+  const expected = await produce('m-ledger-left', 20);
+  const losing = losingStore(LEDGER_TABLE, "ConsumerGroup = 'g-ledger-left'");
+  const first = createMeteringConsumer({ bus, store: losing.store, groupId: 'g-ledger-left', batchMaxRecords: 11, batchMaxMs: 20, retryBaseMs: 60_000 });
+  first.start();
+  await waitFor(async () => losing.died(), 20_000, 'the first ledger insert');
+  await first.stop();
+  await drain('g-ledger-left');
+  assert.deepEqual(await usageOf('m-ledger-left'), expected);
+  // The ledger covers every partition from offset 0 to its end: none of its ranges is missing.
+  const ledger = new IngestLedger(store, 'g-ledger-left');
+  for (const topic of SIGNAL_TOPICS) {
+    for (const p of await bus.lag('g-ledger-left', topic)) {
+      if (p.committed === 0) continue;
+      const covered = await ledger.load(topic, await bus.topicId(topic), p.partition, 0);
+      assert.equal(covered.coveredUntil(0), p.committed, `${topic}/${p.partition}`);
+    }
+  }
 });
 
 /** Moves every partition of the group back to offset 0, as a replay does (the group is stopped). */

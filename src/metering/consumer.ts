@@ -17,7 +17,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { Bus, ConsumedRecord } from '../bus/index.ts';
-import { checkPositive, createBatchConsumer, type BatchConsumer, type BatchConsumerLogger, type BatchWriter, type SealedBatch, type Store } from '../storage/index.ts';
+import { checkPositive, createBatchConsumer, insertChecked, type BatchConsumer, type BatchConsumerLogger, type BatchWriter, type SealedBatch, type Store } from '../storage/index.ts';
 import { SIGNALS, type Signal } from '../telemetry/index.ts';
 import { BatchCounter } from './aggregate.ts';
 import { createMeteringMetrics, type MeteringMetrics } from './metrics.ts';
@@ -51,6 +51,13 @@ export interface MeteringConsumerOptions {
    * what it counted already. Needs the ledger table (storage migration 2).
    */
   ledger?: boolean;
+  /**
+   * After writing a batch that may have been written before (a retry, a batch re-formed after a
+   * crash), count its rows and write it again when they are not all there (default true; see
+   * src/storage/checked-insert.ts). Off for a cluster store: replicated tables commit token and
+   * rows together, and rows inserted through Distributed tables are not countable at once.
+   */
+  checkRetriedWrites?: boolean;
 }
 
 /** start(); stop(): writes what was polled (one attempt), commits, closes; flushed(): everything polled so far is counted and committed. */
@@ -62,6 +69,15 @@ function validate(options: MeteringConsumerOptions): void {
   for (const t of options.topics ?? []) {
     if (!SIGNALS.includes(t)) throw new Error(`metering consumer: topics: unknown signal topic '${t}' (expected traces, metrics or logs)`);
   }
+}
+
+/** Usage rows of a batch in the store (a repeat not yet replaced counts too: checked-insert.ts). */
+async function countUsageRows(store: Store, b: SealedBatch): Promise<number> {
+  const [r] = await store.query<{ n: string }>(
+    `SELECT count() AS n FROM ${USAGE_TABLE} WHERE Topic = {topic:String} AND Partition = {partition:UInt32} AND BatchStart = {start:UInt64} AND BatchEnd = {end:UInt64}`,
+    { topic: b.incarnation, partition: b.partition, start: b.start, end: b.end },
+  );
+  return Number(r.n);
 }
 
 /** Counts records per (tenant, signal, hour) and writes a batch's totals as usage rows. */
@@ -80,8 +96,10 @@ function usageWriter(store: Store, metrics: MeteringMetrics, logger: MeteringLog
       // Rows name the topic incarnation: a topic created again counts from offset 0 again, and its
       // batches must not take the row keys (so replace the counts) of the old one's.
       const rows = counter.rows(b.incarnation, b.partition, b.start, b.end);
+      const insert = (dedupToken: string) => store.insert(USAGE_TABLE, rows, { dedupToken });
       try {
-        await store.insert(USAGE_TABLE, rows, { dedupToken: b.tokenBase + USAGE_TABLE });
+        if (!b.mayBeWritten) await insert(b.tokenBase + USAGE_TABLE);
+        else await insertChecked({ what: `usage of batch ${b.incarnation}:${b.partition}:${b.start}-${b.end}`, rows: rows.length, insert, count: () => countUsageRows(store, b) }, b.tokenBase + USAGE_TABLE, logger);
       } catch (err) {
         metrics.insertError();
         throw err;

@@ -96,6 +96,7 @@ export function startStorage(deps: StorageDeps): Running {
     batchMaxMs: deps.config.storage.batchMaxMs,
     logger: deps.logger.child({ component: 'storage' }),
     registry: deps.registry,
+    checkRetriedWrites: deps.config.store.cluster === undefined,
   });
   consumer.start();
   return { close: () => consumer.stop() };
@@ -104,7 +105,13 @@ export function startStorage(deps: StorageDeps): Running {
 /** Usage metering: counts events and bytes per tenant, signal and hour from the record headers. */
 export async function startMetering(deps: StorageDeps): Promise<Running> {
   await ensureUsageTable(deps.store, { cluster: deps.config.store.cluster });
-  const consumer = createMeteringConsumer({ bus: deps.bus, store: deps.store, logger: deps.logger.child({ component: 'metering' }), registry: deps.registry });
+  const consumer = createMeteringConsumer({
+    bus: deps.bus,
+    store: deps.store,
+    logger: deps.logger.child({ component: 'metering' }),
+    registry: deps.registry,
+    checkRetriedWrites: deps.config.store.cluster === undefined,
+  });
   consumer.start();
   return { close: () => consumer.stop() };
 }

@@ -17,6 +17,14 @@
  * Step 4 of one batch and step 1 of the next are merged into one commit when the next batch is
  * already waiting and starts where this one ends.
  *
+ * A token alone is not enough on a non-replicated table: ClickHouse logs the token before it
+ * renames the new part into place, so a kill between the two keeps the token and loses the
+ * rows, and the retry is dropped as a repeat of rows that do not exist. So a batch that may
+ * have been written before (re-formed after a crash, or retried after a failed attempt) is
+ * checked after its inserts: its rows carry the batch's id (IngestBatch), and the writer
+ * counts them and writes the batch again under a new token when they are not all there
+ * (checked-insert.ts).
+ *
  * Beyond a retried batch, the ledger: when a partition is taken, the ranges it holds from the
  * committed offset on are loaded and their records skipped, so a group rewound by a replay, or
  * a member taking over a partition, writes nothing twice whatever the batch boundaries.
@@ -58,12 +66,22 @@ export interface SealedBatch {
   units: number;
   /** `<topic>@<topicId>:<partition>:<start>:<end>:<nonce>:`: each insert's dedupToken is this plus a table name. */
   tokenBase: string;
+  /**
+   * The batch's id in the IngestBatch column of the rows it writes (ingestBatchOf), the same
+   * on every attempt; null for a batch re-formed from a pending commit of a version without it.
+   */
+  ingestBatch: bigint | null;
+  /**
+   * An insert of this batch may have run before (a retry, a batch re-formed after a crash):
+   * the writer checks after its inserts that the store holds the batch whole (checked-insert.ts).
+   */
+  mayBeWritten: boolean;
 }
 
 /** The per-use part of a batch consumer. `D` is what one batch accumulates (row sinks, counters). */
 export interface BatchWriter<D> {
-  /** An empty batch of a partition. */
-  open(topic: string, partition: number): D;
+  /** An empty batch of a partition; its rows carry `ingestBatch` (SealedBatch.ingestBatch). */
+  open(topic: string, partition: number, ingestBatch: bigint | null): D;
   /** Adds a record to an open batch; returns the units it added (rows, records), 0 when it yields nothing to write. */
   add(data: D, record: ConsumedRecord): number;
   /**
@@ -100,6 +118,12 @@ export interface BatchConsumerOptions<D> {
   logger?: BatchConsumerLogger;
   /** Keep the ingest ledger of the group (default true; needs the ledger table, migration 2). */
   ledger?: boolean;
+  /**
+   * Check a batch that may have been written before after writing it (default true;
+   * checked-insert.ts). A store of replicated tables does not need it (token and part commit
+   * together), and behind Distributed tables rows are not countable right after an insert.
+   */
+  checkRetriedWrites?: boolean;
   writer: BatchWriter<D>;
 }
 
@@ -133,6 +157,8 @@ interface Batch<D> {
   fixedEnd: number | null;
   /** Part of the deduplication token: drawn when the batch is formed, kept when it is re-formed after a crash. */
   nonce: string;
+  /** An insert of it may have run: it re-forms a pending batch, or an attempt failed. */
+  mayBeWritten: boolean;
 }
 
 interface PartitionState<D> {
@@ -186,7 +212,18 @@ function pendingMeta(b: Batch<unknown>): string {
  * the ingest ledger's business, not the token's.
  */
 function newNonce(): string {
-  return randomBytes(6).toString('hex');
+  // Seconds first, so the ids of batches written close in time are close: the IngestBatch
+  // column's minmax index then finds a batch's rows in few granules.
+  return (Math.floor(Date.now() / 1000) >>> 0).toString(16).padStart(8, '0') + randomBytes(4).toString('hex');
+}
+
+/**
+ * The IngestBatch value of a batch's rows: its nonce as a number. Nonces of 16 hex digits are
+ * drawn by newNonce; a shorter one comes from a pending commit of a version whose rows did not
+ * carry the id, so that batch has none (and its rows are not checked by id).
+ */
+export function ingestBatchOf(nonce: string): bigint | null {
+  return /^[0-9a-f]{16}$/.test(nonce) ? BigInt('0x' + nonce) : null;
 }
 
 function errorInfo(err: unknown): { err: string } {
@@ -200,6 +237,7 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
   // polling pauses until the writes catch up (memory stays bounded, data waits in the bus).
   const backlogMaxUnits = 2 * batchMaxUnits;
   const ledger = options.ledger === false ? null : new IngestLedger(store, groupId);
+  const checkRetriedWrites = options.checkRetriedWrites ?? true;
 
   const partitions = new Map<string, PartitionState<D>>();
   const waiters: Array<FlushWaiter<D>> = [];
@@ -289,15 +327,17 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
     const replay = st.replay;
     st.replay = null;
     const replays = replay !== null && offset < replay.end;
+    const nonce = replays ? replay.nonce : newNonce();
     const b: Batch<D> = {
       start: replays ? replay.start : offset,
       end: offset,
-      data: writer.open(st.topic, st.partition),
+      data: writer.open(st.topic, st.partition, ingestBatchOf(nonce)),
       units: 0,
       skipped: false,
       openedAt: Date.now(),
       fixedEnd: replays ? replay.end : null,
-      nonce: replays ? replay.nonce : newNonce(),
+      nonce,
+      mayBeWritten: replays,
     };
     st.open = b;
     return b;
@@ -337,9 +377,19 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
       if (!owned(st)) return;
       const incarnation = topicIncarnation(st.topic, st.topicId);
       const tokenBase = `${incarnation}:${st.partition}:${b.start}:${b.end}:${b.nonce ? b.nonce + ':' : ''}`;
-      const sealed: SealedBatch = { topic: st.topic, incarnation, partition: st.partition, start: b.start, end: b.end, units: b.units, tokenBase };
+      const sealed: SealedBatch = {
+        topic: st.topic,
+        incarnation,
+        partition: st.partition,
+        start: b.start,
+        end: b.end,
+        units: b.units,
+        tokenBase,
+        ingestBatch: ingestBatchOf(b.nonce),
+        mayBeWritten: checkRetriedWrites && b.mayBeWritten,
+      };
       await writer.write(b.data, sealed, () => owned(st));
-      if (ledger && owned(st)) await ledger.record(st.topic, st.topicId, st.partition, b.start, b.end, b.units);
+      if (ledger && owned(st)) await ledger.record(st.topic, st.topicId, st.partition, b.start, b.end, b.units, checkRetriedWrites && b.mayBeWritten);
     }
     if (!owned(st)) return;
     // Done with this batch; when the next one is waiting and contiguous, pre-commit it in the same write.
@@ -368,6 +418,8 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
             { topic: st.topic, partition: st.partition, start: b.start, end: b.end, units: b.units, attempt, retryInMs: delay, ...errorInfo(err) },
             'write failed; retrying the same batch',
           );
+          // The failed attempt may have landed some of its inserts, or logged their tokens only.
+          b.mayBeWritten = true;
           await sleep(delay);
           delay = Math.min(delay * 2, retryMaxMs);
         }

@@ -122,6 +122,34 @@ test('table settings (migration 3): every signal table, its _local tables on a c
   assert.deepEqual(tuning.statements(retention, {}, { mergeTreeSettings: new Set() }), []);
 });
 
+test('the batch id column (migration 4): added with its index to every signal table; on a cluster to the _local tables, then the Distributed ones', async () => {
+  const added = MIGRATIONS.find((m) => m.version === 4)!;
+  const column = 'IngestBatch UInt64 DEFAULT 0 CODEC(Delta, ZSTD(1))';
+  const index = 'idx_ingest_batch IngestBatch TYPE minmax GRANULARITY 1';
+  assert.deepEqual(
+    added.statements(retention, {}, NEW_SERVER),
+    DATA_TABLES.map((t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${column}, ADD INDEX IF NOT EXISTS ${index}`),
+  );
+  assert.deepEqual(
+    added.statements(retention, { cluster: CLUSTER }, NEW_SERVER),
+    DATA_TABLES.flatMap((t) => [
+      `ALTER TABLE ${t}${LOCAL_SUFFIX} ON CLUSTER '${CLUSTER}' ADD COLUMN IF NOT EXISTS ${column}, ADD INDEX IF NOT EXISTS ${index}`,
+      `ALTER TABLE ${t} ON CLUSTER '${CLUSTER}' ADD COLUMN IF NOT EXISTS IngestBatch UInt64 DEFAULT 0`,
+    ]),
+  );
+  // On one node (chDB), after migrating: the column and its index on every signal table.
+  await migrate(store, retention);
+  for (const table of DATA_TABLES) {
+    const [col] = await store.query<{ type: string; default_expression: string }>(
+      `SELECT type, default_expression FROM system.columns WHERE database = currentDatabase() AND table = {t:String} AND name = 'IngestBatch'`,
+      { t: table },
+    );
+    assert.deepEqual(col, { type: 'UInt64', default_expression: '0' }, table);
+    const idx = await store.query(`SELECT type FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = {t:String} AND name = 'idx_ingest_batch'`, { t: table });
+    assert.deepEqual(idx, [{ type: 'minmax' }], table);
+  }
+});
+
 test('sharding keys: one trace on one shard, one metric series on one shard, logs spread', async () => {
   assert.equal(shardingKeyOf(TRACES_TABLE), 'cityHash64(TenantId, TraceId)');
   await migrate(store, retention);

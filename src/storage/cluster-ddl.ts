@@ -142,3 +142,25 @@ export function modifySettingsStatement(table: string, settings: ReadonlyArray<r
   if (target.cluster === undefined) return `ALTER TABLE ${name} MODIFY SETTING ${list}`;
   return `ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ON CLUSTER '${checkClusterName(target.cluster)}' MODIFY SETTING ${list}`;
 }
+
+/** A column added to an existing table, with a skip index over it. */
+export interface AddedColumn {
+  /** The column's definition as in CREATE TABLE (name, type, DEFAULT, CODEC). */
+  column: string;
+  /** Its definition on a Distributed table (no codec: that table stores nothing). */
+  distributedColumn: string;
+  /** The index definition as in CREATE TABLE, without the INDEX keyword. */
+  index: string;
+}
+
+/**
+ * `ALTER TABLE ... ADD COLUMN` (and its index) of a sharded table: the table itself on one node;
+ * on a cluster the `_local` tables and then the Distributed tables, ON CLUSTER. Idempotent.
+ */
+export function addColumnStatements(table: string, added: AddedColumn, target: DdlTarget = {}): string[] {
+  const name = checkTableName(table);
+  const onLocal = `ADD COLUMN IF NOT EXISTS ${added.column}, ADD INDEX IF NOT EXISTS ${added.index}`;
+  if (target.cluster === undefined) return [`ALTER TABLE ${name} ${onLocal}`];
+  const onCluster = `ON CLUSTER '${checkClusterName(target.cluster)}'`;
+  return [`ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ${onCluster} ${onLocal}`, `ALTER TABLE ${name} ${onCluster} ADD COLUMN IF NOT EXISTS ${added.distributedColumn}`];
+}

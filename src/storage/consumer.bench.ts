@@ -112,6 +112,8 @@ const FORMATS: Format[] = ['JSONEachRow', 'Native'];
 /** Maps the payloads into one sink of the format (what one batch holds); returns its [table, body, rows] entries. */
 function mapAll(format: Format, list: Buffer[], tenant = 'bench'): Array<[string, Buffer, number]> {
   const sink = format === 'Native' ? new NativeRowSink() : new TextRowSink();
+  // Rows carry their batch's id, as the consumer writes them.
+  sink.ingestBatch = BigInt(Date.now()) << 20n;
   const mapper = format === 'Native' ? NATIVE_MAPPERS.traces : WIRE_MAPPERS.traces;
   for (const p of list) mapper(p, tenant, sink as never);
   return sink.entries();

@@ -11,7 +11,7 @@ import { createStorageConsumer } from './consumer.ts';
 import { LEDGER_TABLE } from './ledger.ts';
 import { migrate } from './migrate.ts';
 import { LOGS_TABLE, METRIC_TABLES, TRACES_TABLE } from './schema.ts';
-import type { Store } from './store.ts';
+import type { InsertOptions, RawFormat, Store } from './store.ts';
 import { logRecord, metricRecord, traceRecord, waitFor } from './test-records.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-consumer-'));
@@ -59,6 +59,19 @@ async function produceAll(tenant: string, records: number, perRecord: number, on
   await on.produce('traces', traces);
   await on.produce('logs', logs);
   await on.produce('metrics', metrics);
+}
+
+/** The shared store's calls, for test doubles that change some of them. */
+function passThrough(): Store {
+  return {
+    kind: store.kind,
+    query: (sql, params) => store.query(sql, params),
+    command: (sql, params) => store.command(sql, params),
+    ping: () => store.ping(),
+    close: async () => {},
+    insert: (table, rows, options) => store.insert(table, rows, options),
+    insertRaw: (table, format, body, options) => store.insertRaw!(table, format, body, options),
+  };
 }
 
 async function assertExactlyOnce(tenant: string, expected: number): Promise<void> {
@@ -207,6 +220,84 @@ test('a failing store is retried with the same Native blocks: nothing lost, noth
   assert.ok(failures >= 8, `expected the flaky store to fail at least 8 times, got ${failures}`);
   assert.deepEqual([...formats], ['Native']);
   await assertExactlyOnce('t-fail-raw', 80);
+});
+
+/**
+ * What a kill between ClickHouse's two steps of a non-replicated insert leaves: the token in the
+ * table's deduplication log, the rows (here: those matching `lost`) gone. A retry under the same
+ * token is dropped, so only the check after it (checked-insert.ts) brings the rows back.
+ */
+async function insertThenLose(table: string, format: RawFormat, body: Buffer | string, options: InsertOptions | undefined, lost: string, tenant: string): Promise<void> {
+  await store.insertRaw!(table, format, body, options);
+  await store.command(`ALTER TABLE ${table} DELETE WHERE TenantId = {t:String} AND ${lost} SETTINGS mutations_sync = 2`, { t: tenant });
+}
+
+/**
+ * A bus of the test's own, so its first batch holds its own tenant's rows; one partition a
+ * topic, so no other batch of spans is inserted beside it (and loses rows with it).
+ */
+async function ownBus(name: string): Promise<Bus> {
+  const own = await createEmbeddedBus({ dir: path.join(root, name) });
+  await own.ensureTopics(TOPICS.map((topic) => ({ name: topic, partitions: 1, retentionMs: 86_400_000 })));
+  return own;
+}
+
+test('a retried batch whose token outlived some of its rows is written again: nothing lost, nothing doubled', async (t) => {
+  const own = await ownBus('bus-token-left');
+  t.after(() => own.close());
+  await produceAll('t-token-left', 40, 2, own);
+  let traceInserts = 0;
+  const losing: Store = {
+    ...passThrough(),
+    async insertRaw(table, format, body, options) {
+      if (table !== TRACES_TABLE || ++traceInserts > 1) return store.insertRaw!(table, format, body, options);
+      // The first batch of spans: half its rows vanish, its token stays, and the call fails.
+      await insertThenLose(table, format, body, options, "toUInt32(SpanAttributes['seq']) % 2 = 0", 't-token-left');
+      throw new Error('simulated crash of the server between the deduplication log and the part');
+    },
+  };
+  const consumer = createStorageConsumer({ bus: own, store: losing, groupId: 'g-token-left', batchMaxRows: 16, batchMaxMs: 20, retryBaseMs: 5, retryMaxMs: 40 });
+  consumer.start();
+  try {
+    await waitFor(() => lagZero('g-token-left', own), 30_000, 'the consumer to drain');
+  } finally {
+    await consumer.stop();
+  }
+  assert.ok(traceInserts > 1);
+  await assertExactlyOnce('t-token-left', 80);
+});
+
+test('a batch re-formed after a crash whose token outlived all its rows is written again', async (t) => {
+  const own = await ownBus('bus-token-dead');
+  t.after(() => own.close());
+  await produceAll('t-token-dead', 30, 2, own);
+  // First run: the first span insert logs its token, loses its rows, and the process "dies".
+  let dead = false;
+  const dying: Store = {
+    ...passThrough(),
+    async insertRaw(table, format, body, options) {
+      if (dead) throw new Error('the process is dead');
+      if (table !== TRACES_TABLE) return store.insertRaw!(table, format, body, options);
+      await insertThenLose(table, format, body, options, '1', 't-token-dead');
+      dead = true;
+      throw new Error('killed between the deduplication log and the part');
+    },
+  };
+  const first = createStorageConsumer({ bus: own, store: dying, groupId: 'g-token-dead', batchMaxRows: 10_000, batchMaxMs: 50, retryBaseMs: 60_000 });
+  first.start();
+  await waitFor(async () => dead, 10_000, 'the first span insert');
+  await first.stop();
+  const [left] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${TRACES_TABLE} WHERE TenantId = 't-token-dead'`);
+  assert.equal(left.n, '0');
+
+  const second = createStorageConsumer({ bus: own, store, groupId: 'g-token-dead', batchMaxRows: 3, batchMaxMs: 20 });
+  second.start();
+  try {
+    await waitFor(() => lagZero('g-token-dead', own), 20_000, 'the second run to drain');
+  } finally {
+    await second.stop();
+  }
+  await assertExactlyOnce('t-token-dead', 60);
 });
 
 /** Runs a consumer of the group until it has committed everything. */

@@ -21,6 +21,7 @@
  * range once more (duplicates, once), which is the safe side of skipping data never stored.
  */
 import type { TableSpec } from './cluster-ddl.ts';
+import { insertChecked } from './checked-insert.ts';
 import type { Store } from './store.ts';
 
 /** How the ledger and the consumers' deduplication tokens name a topic incarnation. */
@@ -129,13 +130,33 @@ export class IngestLedger {
     return new CoveredRanges(rows.map((r) => [Number(r.s), Number(r.e)] as const));
   }
 
-  /** Notes that every record of [start, end) of the topic incarnation `topicId` is in the store. Idempotent. */
-  async record(topic: string, topicId: string, partition: number, start: number, end: number, records: number): Promise<void> {
+  /**
+   * Notes that every record of [start, end) of the topic incarnation `topicId` is in the store.
+   * Idempotent. `mayBeWritten`: an insert of this range may have run before, so the row is
+   * looked for afterwards (its token may have outlived it, checked-insert.ts).
+   */
+  async record(topic: string, topicId: string, partition: number, start: number, end: number, records: number, mayBeWritten = false): Promise<void> {
     const incarnation = topicIncarnation(topic, topicId);
-    await this.#store.insert(
-      LEDGER_TABLE,
-      [{ ConsumerGroup: this.#group, Topic: incarnation, Partition: partition, StartOffset: start, EndOffset: end, Records: records }],
-      { dedupToken: `ledger:${this.#group}:${incarnation}:${partition}:${start}:${end}` },
+    const row = { ConsumerGroup: this.#group, Topic: incarnation, Partition: partition, StartOffset: start, EndOffset: end, Records: records };
+    const token = `ledger:${this.#group}:${incarnation}:${partition}:${start}:${end}`;
+    const insert = (dedupToken: string) => this.#store.insert(LEDGER_TABLE, [row], { dedupToken });
+    if (!mayBeWritten) return insert(token);
+    await insertChecked(
+      {
+        what: `ingest ledger row ${incarnation}:${partition}:${start}-${end}`,
+        rows: 1,
+        insert,
+        count: async () => {
+          const [r] = await this.#store.query<{ n: string }>(
+            `SELECT count() AS n FROM ${LEDGER_TABLE}
+             WHERE ConsumerGroup = {group:String} AND Topic = {topic:String} AND Partition = {partition:UInt32}
+               AND StartOffset = {start:UInt64} AND EndOffset = {end:UInt64}`,
+            { group: this.#group, topic: incarnation, partition, start, end },
+          );
+          return Number(r.n);
+        },
+      },
+      token,
     );
   }
 }

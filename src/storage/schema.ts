@@ -14,7 +14,7 @@
  * (rendering a shipped one differently on one node counts as editing it).
  */
 import { ledgerTableSpec } from './ledger.ts';
-import { createTableStatements, modifySettingsStatement, type DdlTarget, type DedupWindowSetting, type TableSpec } from './cluster-ddl.ts';
+import { addColumnStatements, createTableStatements, modifySettingsStatement, type AddedColumn, type DdlTarget, type DedupWindowSetting, type TableSpec } from './cluster-ddl.ts';
 
 export interface RetentionDays {
   traces: number;
@@ -229,6 +229,18 @@ export const SIGNAL_TABLE_SETTINGS: ReadonlyArray<readonly [string, number]> = [
   ['min_parts_to_merge_at_once', 20],
 ];
 
+/**
+ * Every row of a signal table carries the id of the storage consumer's batch that wrote it, so
+ * a batch retried after a crash can be counted and, when only a part of it landed, deleted and
+ * written again (checked-insert.ts). Ids start with the second they were drawn in, so a
+ * batch's rows sit in few granules of the minmax index. 0: written before the column existed.
+ */
+export const INGEST_BATCH_COLUMN: AddedColumn = {
+  column: 'IngestBatch UInt64 DEFAULT 0 CODEC(Delta, ZSTD(1))',
+  distributedColumn: 'IngestBatch UInt64 DEFAULT 0',
+  index: 'idx_ingest_batch IngestBatch TYPE minmax GRANULARITY 1',
+};
+
 /** The tables the storage consumer writes. */
 export const SIGNAL_TABLES: readonly string[] = [TRACES_TABLE, LOGS_TABLE, ...Object.values(METRIC_TABLES)];
 
@@ -293,5 +305,10 @@ export const MIGRATIONS: Migration[] = [
       const known = SIGNAL_TABLE_SETTINGS.filter(([name]) => server.mergeTreeSettings.has(name));
       return known.length === 0 ? [] : SIGNAL_TABLES.map((table) => modifySettingsStatement(table, known, target));
     },
+  },
+  {
+    version: 4,
+    name: 'signal tables: the id of the batch that wrote each row, so a retried batch is checked',
+    statements: (_r, target) => SIGNAL_TABLES.flatMap((table) => addColumnStatements(table, INGEST_BATCH_COLUMN, target)),
   },
 ];

@@ -185,6 +185,9 @@ function stringBytes(s: string): Buffer {
   return out.view();
 }
 
+/** The column a batch's rows carry its id in (schema.ts, migration 4). */
+const INGEST_BATCH_HEAD = Buffer.concat([stringBytes('IngestBatch'), stringBytes('UInt64')]);
+
 /** The rows of one table in a batch, column by column. */
 export class NativeTable {
   readonly table: string;
@@ -234,21 +237,30 @@ export class NativeTable {
 
   /** Bytes of the block blockInto() writes. */
   blockSize(): number {
-    let n = 20;
+    let n = 20 + INGEST_BATCH_HEAD.length + 8 * this.rows;
     for (let i = 0; i < this.columns.length; i++) n += this.heads[i].length + this.columns[i].stream.byteSize();
     return n;
   }
 
-  /** Appends the Native block of every row written to `out`. */
-  blockInto(out: NativeBytes): void {
+  /**
+   * Appends the Native block of every row written to `out`; with `ingestBatch`, each row also
+   * carries it in the IngestBatch column (the batch's id, which a retried batch is checked by).
+   */
+  blockInto(out: NativeBytes, ingestBatch: bigint | null = null): void {
     out.ensure(this.blockSize());
-    out.varuint(this.columns.length);
+    out.varuint(this.columns.length + (ingestBatch === null ? 0 : 1));
     out.varuint(this.rows);
     for (let i = 0; i < this.columns.length; i++) {
       const head = this.heads[i];
       out.copy(head, 0, head.length);
       this.columns[i].stream.prefix(out);
       this.columns[i].stream.data(out);
+    }
+    if (ingestBatch !== null) {
+      out.copy(INGEST_BATCH_HEAD, 0, INGEST_BATCH_HEAD.length);
+      const hi = Number(ingestBatch >> 32n);
+      const lo = Number(ingestBatch & 0xffffffffn);
+      for (let r = 0; r < this.rows; r++) out.u64(hi, lo);
     }
   }
 }

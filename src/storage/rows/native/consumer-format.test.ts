@@ -85,4 +85,19 @@ test('the Native consumer (the default format) stores exactly the rows the JSONE
     assert.ok(native.length > 0, `${table}: nothing stored`);
     assert.deepEqual(native, await storedRows(store, table, 'via-json'), table);
   }
+  // Both formats mark each row with its batch's id: never 0, shared by a batch's rows only.
+  for (const tenant of ['via-json', 'via-native']) {
+    const [trace] = await store.query<{ unmarked: string; batches: string; rows: string }>(
+      'SELECT countIf(IngestBatch = 0) AS unmarked, uniqExact(IngestBatch) AS batches, count() AS rows FROM otel_traces WHERE TenantId = {t:String}',
+      { t: tenant },
+    );
+    assert.equal(trace.unmarked, '0', tenant);
+    // 20 requests of random spans in batches of at most 200 rows, over 2 partitions.
+    assert.ok(Number(trace.batches) >= Math.ceil(Number(trace.rows) / 200), `${tenant}: ${trace.batches} batch ids for ${trace.rows} rows`);
+    const [perBatch] = await store.query<{ max: string }>(
+      'SELECT max(c) AS max FROM (SELECT count() AS c FROM otel_traces WHERE TenantId = {t:String} GROUP BY IngestBatch)',
+      { t: tenant },
+    );
+    assert.ok(Number(perBatch.max) <= 200 + 100, `${tenant}: a batch id holds ${perBatch.max} rows`);
+  }
 });

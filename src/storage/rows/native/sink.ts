@@ -28,9 +28,16 @@ export class NativeRowSink {
   readonly #blockRows: number;
   /** entries() of the current rows (a retried insert reuses the blocks). */
   #entries: NativeEntry[] | null = null;
+  /** The batch's id, written into every row's IngestBatch column (null: rows without it). */
+  #ingestBatch: bigint | null = null;
 
   constructor(blockRows = BLOCK_ROWS) {
     this.#blockRows = blockRows;
+  }
+
+  /** Sets the id the rows of this batch carry; set it on an empty sink, before the first row. */
+  set ingestBatch(id: bigint | null) {
+    this.#ingestBatch = id;
   }
 
   /** The table's column writer, created on first use; encoders write rows into it and count them in `rows`. */
@@ -63,7 +70,7 @@ export class NativeRowSink {
 
   /** Appends the table's rows to its body as one block and empties its columns. */
   #writeBlock(t: TableBody): void {
-    t.table.blockInto(t.body);
+    t.table.blockInto(t.body, this.#ingestBatch);
     t.rows += t.table.rows;
     t.table.reset();
   }
@@ -74,6 +81,7 @@ export class NativeRowSink {
    */
   reset(): void {
     this.#entries = null;
+    this.#ingestBatch = null;
     for (const t of this.#tables.values()) {
       t.table.reset();
       t.body.reset();

@@ -10,11 +10,38 @@ interface Mark {
   rows: number;
 }
 
+const NEWLINE = 0x0a;
+
+/**
+ * Each JSONEachRow line of `body` with `field` (`"Name":value,`) first in its object. A copy:
+ * this is the reference path (consumer.ts insertFormat), where clarity beats the extra pass.
+ */
+function withField(body: Buffer, field: string): Buffer {
+  const insert = Buffer.from(field, 'utf8');
+  const parts: Buffer[] = [];
+  for (let start = 0; start < body.length; ) {
+    const nl = body.indexOf(NEWLINE, start);
+    const end = nl === -1 ? body.length : nl + 1;
+    // Every line is an object: '{' then its fields.
+    parts.push(body.subarray(start, start + 1), insert, body.subarray(start + 1, end));
+    start = end;
+  }
+  return Buffer.concat(parts);
+}
+
 export class TextRowSink {
   readonly #tables = new Map<string, JsonBytes>();
   readonly #marks = new Map<string, Mark>();
   /** entries() of the current bytes (a retried insert reuses them). */
   #entries: TextEntry[] | null = null;
+  /** The batch's id, given to every row as IngestBatch (null: rows without it). */
+  #ingestBatch: bigint | null = null;
+
+  /** Sets the id the rows of this batch carry. */
+  set ingestBatch(id: bigint | null) {
+    this.#entries = null;
+    this.#ingestBatch = id;
+  }
 
   /** The table's byte writer, created on first use; decoders write rows into it and count them in `rows`. */
   table(name: string): JsonBytes {
@@ -55,7 +82,7 @@ export class TextRowSink {
     if (this.#entries) return this.#entries;
     const out: TextEntry[] = [];
     for (const [table, w] of this.#tables) {
-      if (w.rows > 0) out.push([table, w.view(), w.rows]);
+      if (w.rows > 0) out.push([table, this.#ingestBatch === null ? w.view() : withField(w.view(), `"IngestBatch":"${this.#ingestBatch}",`), w.rows]);
     }
     this.#entries = out;
     return out;
