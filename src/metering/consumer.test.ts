@@ -178,10 +178,18 @@ test('insert done, commit not done, restart: the batch is re-formed and counted 
 });
 
 /**
- * A store whose first insert into `table` lands, then loses what it wrote (a kill between
- * ClickHouse's deduplication log and the part: the token stays, the rows go), then "dies":
- * every later call fails.
+ * Runs a consumer of `groupId` on a store whose first insert into `table` lands, then loses
+ * the rows matching `lose` (a kill between ClickHouse's deduplication log and the part: the
+ * token stays, the rows go), then "dies": every later call fails. Returns once it died.
  */
+async function runUntilLost(groupId: string, table: string, lose: string): Promise<void> {
+  const losing = losingStore(table, lose);
+  const first = createMeteringConsumer({ bus, store: losing.store, groupId, batchMaxRecords: 11, batchMaxMs: 20, retryBaseMs: 60_000 });
+  first.start();
+  await waitFor(async () => losing.died(), 20_000, `the first insert into ${table}`);
+  await first.stop();
+}
+
 function losingStore(table: string, lose: string): { store: Store; died: () => boolean } {
   let dead = false;
   const fail = () => Promise.reject(new Error('the process is dead'));
@@ -207,11 +215,7 @@ function losingStore(table: string, lose: string): { store: Store; died: () => b
 
 test('usage rows whose token outlived them in a crash are counted again when the batch is re-formed', async () => {
   const expected = await produce('m-token-left', 20);
-  const losing = losingStore(USAGE_TABLE, "TenantId = 'm-token-left'");
-  const first = createMeteringConsumer({ bus, store: losing.store, groupId: 'g-token-left', batchMaxRecords: 11, batchMaxMs: 20, retryBaseMs: 60_000 });
-  first.start();
-  await waitFor(async () => losing.died(), 20_000, 'the first usage insert');
-  await first.stop();
+  await runUntilLost('g-token-left', USAGE_TABLE, "TenantId = 'm-token-left'");
   assert.equal((await usageOf('m-token-left')).size, 0, 'the crash left no usage rows');
   await drain('g-token-left');
   assert.deepEqual(await usageOf('m-token-left'), expected);
@@ -219,11 +223,7 @@ test('usage rows whose token outlived them in a crash are counted again when the
 
 test('an ingest ledger row whose token outlived it in a crash is written again when the batch is re-formed', async () => {
   const expected = await produce('m-ledger-left', 20);
-  const losing = losingStore(LEDGER_TABLE, "ConsumerGroup = 'g-ledger-left'");
-  const first = createMeteringConsumer({ bus, store: losing.store, groupId: 'g-ledger-left', batchMaxRecords: 11, batchMaxMs: 20, retryBaseMs: 60_000 });
-  first.start();
-  await waitFor(async () => losing.died(), 20_000, 'the first ledger insert');
-  await first.stop();
+  await runUntilLost('g-ledger-left', LEDGER_TABLE, "ConsumerGroup = 'g-ledger-left'");
   await drain('g-ledger-left');
   assert.deepEqual(await usageOf('m-ledger-left'), expected);
   // The ledger covers every partition from offset 0 to its end: none of its ranges is missing.
