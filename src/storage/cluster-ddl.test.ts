@@ -150,6 +150,37 @@ test('the batch id column (migration 4): added with its index to every signal ta
   }
 });
 
+test('resource and scope columns as LowCardinality (migration 5): every signal table; on a cluster the _local tables, then the Distributed ones', async () => {
+  const retyped = MIGRATIONS.find((m) => m.version === 5)!;
+  const res = 'MODIFY COLUMN ResourceAttributes Map(LowCardinality(String), LowCardinality(String))';
+  const name = 'MODIFY COLUMN ScopeName LowCardinality(String)';
+  const version = 'MODIFY COLUMN ScopeVersion LowCardinality(String)';
+  const codec = ' CODEC(ZSTD(1))';
+  const columns = (t: string, suffix: string) => (t === LOGS_TABLE ? [res, name] : [res, name, version]).map((c) => c + suffix).join(', ');
+  assert.deepEqual(retyped.statements(retention, {}, NEW_SERVER), DATA_TABLES.map((t) => `ALTER TABLE ${t} ${columns(t, codec)}`));
+  assert.deepEqual(
+    retyped.statements(retention, { cluster: CLUSTER }, NEW_SERVER),
+    DATA_TABLES.flatMap((t) => [`ALTER TABLE ${t}${LOCAL_SUFFIX} ON CLUSTER '${CLUSTER}' ${columns(t, codec)}`, `ALTER TABLE ${t} ON CLUSTER '${CLUSTER}' ${columns(t, '')}`]),
+  );
+  // On one node (chDB), after migrating: the new types on every signal table.
+  await migrate(store, retention);
+  for (const table of DATA_TABLES) {
+    const types = await store.query<{ name: string; type: string }>(
+      `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {t:String} AND name IN ('ResourceAttributes', 'ScopeName', 'ScopeVersion') ORDER BY name`,
+      { t: table },
+    );
+    assert.deepEqual(
+      types,
+      [
+        { name: 'ResourceAttributes', type: 'Map(LowCardinality(String), LowCardinality(String))' },
+        { name: 'ScopeName', type: 'LowCardinality(String)' },
+        { name: 'ScopeVersion', type: 'LowCardinality(String)' },
+      ],
+      table,
+    );
+  }
+});
+
 test('sharding keys: one trace on one shard, one metric series on one shard, logs spread', async () => {
   assert.equal(shardingKeyOf(TRACES_TABLE), 'cityHash64(TenantId, TraceId)');
   await migrate(store, retention);

@@ -164,3 +164,28 @@ export function addColumnStatements(table: string, added: AddedColumn, target: D
   const onCluster = `ON CLUSTER '${checkClusterName(target.cluster)}'`;
   return [`ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ${onCluster} ${onLocal}`, `ALTER TABLE ${name} ${onCluster} ADD COLUMN IF NOT EXISTS ${added.distributedColumn}`];
 }
+
+/** A column's new type, as `name type` (the codec is given apart: a Distributed table has none). */
+export interface RetypedColumn {
+  name: string;
+  type: string;
+  codec: string;
+}
+
+/**
+ * `ALTER TABLE ... MODIFY COLUMN` of a sharded table's columns to new types: the table itself on
+ * one node; on a cluster the `_local` tables and then the Distributed tables, ON CLUSTER.
+ * ClickHouse rewrites the parts in the background (a mutation); until then it converts on read.
+ */
+export function modifyColumnsStatements(table: string, columns: readonly RetypedColumn[], target: DdlTarget = {}): string[] {
+  const name = checkTableName(table);
+  if (columns.length === 0) throw new Error(`modifyColumnsStatements: no columns for ${name}`);
+  for (const c of columns) if (!IDENTIFIER.test(c.name)) throw new Error(`modifyColumnsStatements: bad column name ${JSON.stringify(c.name)}`);
+  const withCodec = columns.map((c) => `MODIFY COLUMN ${c.name} ${c.type} ${c.codec}`).join(', ');
+  if (target.cluster === undefined) return [`ALTER TABLE ${name} ${withCodec}`];
+  const onCluster = `ON CLUSTER '${checkClusterName(target.cluster)}'`;
+  return [
+    `ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ${onCluster} ${withCodec}`,
+    `ALTER TABLE ${name} ${onCluster} ${columns.map((c) => `MODIFY COLUMN ${c.name} ${c.type}`).join(', ')}`,
+  ];
+}

@@ -16,7 +16,7 @@ import { JsonBytes } from '../wire/json-bytes.ts';
 import { KEY_VALUE } from '../wire/specs.ts';
 import { checkUtf8 } from '../wire/text.ts';
 import { NativeBytes, checkUtf8At, viewOf, viewOfCached } from './bytes.ts';
-import { MapStream } from './columns.ts';
+import { LcMapStream, MapStream } from './columns.ts';
 import type { LowCardinalityColumn } from './low-cardinality.ts';
 
 const PROTO_KEY = Buffer.from('__proto__');
@@ -349,18 +349,24 @@ const CONSTANT_SCRATCH_MAX_KEYS = 4096;
 const DEFAULT_SERVICE = Buffer.from(DEFAULT_SERVICE_NAME);
 
 /**
- * A map every row of a ResourceX or ScopeX repeats: encoded once, then copied per row as key ids
- * (looked up once per column it goes to) and value bytes.
+ * A map every row of a ResourceX or ScopeX repeats: encoded once, then written per row as key
+ * ids (looked up once per column it goes to) and value bytes, or value ids for a column whose
+ * values are LowCardinality too (LcMapStream).
  */
 export class ConstantMap {
   private keys: Buffer[] = [];
+  /** The raw value bytes, in entry order (for a LowCardinality values column). */
+  private valueList: Buffer[] = [];
+  /** The values as a String column holds them: VarUInt length, then the bytes, each. */
   private values: Buffer = Buffer.alloc(0);
   private valuesView: DataView = viewOf(this.values);
   /** The text of the `service.name` entry, or unknown_service when absent or empty (values.ts serviceNameOf). */
   serviceName: Buffer = DEFAULT_SERVICE;
-  private target: MapStream | null = null;
+  private target: MapStream | LcMapStream | null = null;
   private targetGeneration = 0;
+  private targetValuesGeneration = 0;
   private ids = new Int32Array(0);
+  private valueIds = new Int32Array(0);
 
   /** Encodes the KeyValues in `ranges`. */
   load(c: WireCursor, ranges: Ranges): void {
@@ -370,9 +376,10 @@ export class ConstantMap {
     writeMap(c, ranges, m);
     const k = m.count;
     const keys: Buffer[] = [];
+    const valueList: Buffer[] = [];
     let service: Buffer | null = null;
     // The values are k String values in entry order: VarUInt length, then the bytes.
-    const values = m.values.view();
+    const values = Buffer.from(m.values.view());
     let p = 0;
     for (let j = 0; j < k; j++) {
       const key = Buffer.from(m.keys.keyBytes(m.keys.valueAt(j)));
@@ -383,27 +390,37 @@ export class ConstantMap {
         len += (byte & 0x7f) * 2 ** shift;
         if (byte < 0x80) break;
       }
-      if (isKey(key, 0, key.length, SERVICE_NAME_KEY)) service = values.subarray(p, p + len);
+      const value = values.subarray(p, p + len);
+      valueList.push(value);
+      if (isKey(key, 0, key.length, SERVICE_NAME_KEY)) service = value;
       p += len;
     }
     this.keys = keys;
-    this.values = Buffer.from(values);
+    this.valueList = valueList;
+    this.values = values;
     this.valuesView = viewOf(this.values);
     this.serviceName = service !== null && service.length > 0 ? Buffer.from(service) : DEFAULT_SERVICE;
     this.target = null;
   }
 
   /** Appends the map as one row of `m`. */
-  write(m: MapStream): void {
+  write(m: MapStream | LcMapStream): void {
     const k = this.keys.length;
-    if (this.target !== m || this.targetGeneration !== m.keys.generation) {
+    const lc = m instanceof LcMapStream;
+    if (this.target !== m || this.targetGeneration !== m.keys.generation || (lc && this.targetValuesGeneration !== m.values.generation)) {
       this.target = m;
       this.targetGeneration = m.keys.generation;
       if (this.ids.length < k) this.ids = new Int32Array(k);
       for (let j = 0; j < k; j++) this.ids[j] = m.keys.id(this.keys[j], 0, this.keys[j].length);
+      if (lc) {
+        this.targetValuesGeneration = m.values.generation;
+        if (this.valueIds.length < k) this.valueIds = new Int32Array(k);
+        for (let j = 0; j < k; j++) this.valueIds[j] = m.values.id(this.valueList[j], 0, this.valueList[j].length);
+      }
     }
     m.keys.pushIds(this.ids, k);
-    m.values.copy(this.values, 0, this.values.length, this.valuesView);
+    if (lc) m.values.pushIds(this.valueIds, k);
+    else m.values.copy(this.values, 0, this.values.length, this.valuesView);
     m.endRow(k);
   }
 }

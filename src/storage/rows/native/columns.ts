@@ -170,6 +170,66 @@ export class MapStream implements Stream {
   }
 }
 
+/**
+ * Map(LowCardinality(String), LowCardinality(String)): a map whose values repeat as much as its
+ * keys (resource attributes: the same few per process on every row). Rows are written whole
+ * from a ConstantMap (attributes.ts) as key and value ids.
+ */
+export class LcMapStream implements Stream {
+  readonly offsets = new NativeBytes(1 << 12);
+  readonly keys = new LowCardinalityColumn();
+  readonly values = new LowCardinalityColumn();
+  /** Entries so far (the last offset). */
+  count = 0;
+  private markCount = 0;
+
+  /** Ends a row (a map) of `k` entries. */
+  endRow(k: number): void {
+    this.offsets.offset((this.count += k));
+  }
+
+  mark(): void {
+    this.markCount = this.count;
+    this.offsets.mark();
+    this.keys.mark();
+    this.values.mark();
+  }
+
+  rollback(): void {
+    this.count = this.markCount;
+    this.offsets.rollback();
+    this.keys.rollback();
+    this.values.rollback();
+  }
+
+  reset(): void {
+    this.count = this.markCount = 0;
+    this.offsets.reset();
+    this.keys.reset();
+    this.values.reset();
+  }
+
+  capacity(): number {
+    return this.offsets.capacity() + this.keys.capacity() + this.values.capacity();
+  }
+
+  byteSize(): number {
+    return this.offsets.byteSize() + this.keys.byteSize() + this.values.byteSize();
+  }
+
+  /** A Map is Array(Tuple(keys, values)): the tuple's prefixes, in element order. */
+  prefix(out: NativeBytes): void {
+    this.keys.prefix(out);
+    this.values.prefix(out);
+  }
+
+  data(out: NativeBytes): void {
+    out.append(this.offsets);
+    this.keys.data(out);
+    this.values.data(out);
+  }
+}
+
 /** A named, typed top-level column. */
 export interface ColumnDef {
   readonly name: string;
@@ -269,4 +329,5 @@ export class NativeTable {
 export const fixed = (size = 1 << 14) => new NativeBytes(size);
 export const lowCardinality = () => new LowCardinalityColumn();
 export const map = () => new MapStream();
+export const lcMap = () => new LcMapStream();
 export const arrayOf = <T extends Stream>(items: T) => new ArrayStream(items);

@@ -8,12 +8,13 @@ import { JsonBytes } from '../wire/json-bytes.ts';
 import { walkExport, type ScopeFields, type SignalRows } from '../wire/resource-scope.ts';
 import { EXPORT_LOGS, LOG_RECORD, RESOURCE_LOGS, SCOPE_LOGS } from '../wire/specs.ts';
 import { checkUtf8 } from '../wire/text.ts';
-import { ConstantMap, ConstantString, bytesOfJson, stringValueOfJson, writeMap } from './attributes.ts';
-import { NativeTable, fixed, lowCardinality, map } from './columns.ts';
+import { ConstantMap, ConstantString, bytesOfJson, writeMap } from './attributes.ts';
+import { NativeTable, fixed, lcMap, lowCardinality, map } from './columns.ts';
 import type { NativeRowSink } from './sink.ts';
 
 const LC = 'LowCardinality(String)';
 const MAP = 'Map(LowCardinality(String), String)';
+const LC_MAP = 'Map(LowCardinality(String), LowCardinality(String))';
 const SEVERITY_BANDS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
 
 /** The otel_logs columns (schema.ts), in order; TimestampTime is left to its DEFAULT (toDateTime(Timestamp)). */
@@ -29,9 +30,9 @@ export class LogsTable extends NativeTable {
   readonly body = this.column('Body', 'String', fixed(1 << 16));
   readonly eventName = this.column('EventName', 'String', fixed());
   readonly resourceSchemaUrl = this.column('ResourceSchemaUrl', LC, lowCardinality());
-  readonly resourceAttributes = this.column('ResourceAttributes', MAP, map());
+  readonly resourceAttributes = this.column('ResourceAttributes', LC_MAP, lcMap());
   readonly scopeSchemaUrl = this.column('ScopeSchemaUrl', LC, lowCardinality());
-  readonly scopeName = this.column('ScopeName', 'String', fixed());
+  readonly scopeName = this.column('ScopeName', LC, lowCardinality());
   readonly scopeVersion = this.column('ScopeVersion', LC, lowCardinality());
   readonly scopeAttributes = this.column('ScopeAttributes', MAP, map());
   readonly logAttributes = this.column('LogAttributes', MAP, map());
@@ -49,9 +50,9 @@ export class LogsTable extends NativeTable {
 
 /** What every log record of a ResourceLogs / ScopeLogs shares (one of each: the walk is never re-entered). */
 const resource = { attributes: new ConstantMap(), serviceName: new ConstantString(), schemaUrl: new ConstantString() };
-const scope: { schemaUrl: ConstantString; name: Buffer; version: ConstantString; attributes: ConstantMap } = {
+const scope: { schemaUrl: ConstantString; name: ConstantString; version: ConstantString; attributes: ConstantMap } = {
   schemaUrl: new ConstantString(),
-  name: Buffer.alloc(0),
+  name: new ConstantString(),
   version: new ConstantString(),
   attributes: new ConstantMap(),
 };
@@ -71,7 +72,7 @@ const LOG_ROWS: SignalRows<LogsTable, Resource, Scope> = {
   },
   scopeText(c, _resource, fields: ScopeFields, schemaJson) {
     scope.schemaUrl.set(bytesOfJson(schemaJson));
-    scope.name = stringValueOfJson(fields.nameJson);
+    scope.name.set(bytesOfJson(fields.nameJson));
     scope.version.set(bytesOfJson(fields.versionJson));
     scope.attributes.load(c, fields.attrs);
     return scope;
@@ -183,7 +184,7 @@ function logRecord(c: WireCursor, start: number, end: number, sc: Scope, t: Logs
   t.resourceSchemaUrl.push(resource.schemaUrl.idIn(t.resourceSchemaUrl));
   resource.attributes.write(t.resourceAttributes);
   t.scopeSchemaUrl.push(sc.schemaUrl.idIn(t.scopeSchemaUrl));
-  t.scopeName.copy(sc.name, 0, sc.name.length);
+  t.scopeName.push(sc.name.idIn(t.scopeName));
   t.scopeVersion.push(sc.version.idIn(t.scopeVersion));
   sc.attributes.write(t.scopeAttributes);
   writeMap(c, logAttrs, t.logAttributes);

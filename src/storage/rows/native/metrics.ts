@@ -26,21 +26,22 @@ import {
   VALUE_AT_QUANTILE,
 } from '../wire/specs.ts';
 import { checkUtf8 } from '../wire/text.ts';
-import { ConstantMap, ConstantString, stringValueOfJson, writeMap } from './attributes.ts';
+import { ConstantMap, ConstantString, bytesOfJson, stringValueOfJson, writeMap } from './attributes.ts';
 import { storedFloat, type NativeBytes } from './bytes.ts';
-import { NativeTable, arrayOf, fixed, lowCardinality, map } from './columns.ts';
+import { NativeTable, arrayOf, fixed, lcMap, lowCardinality, map } from './columns.ts';
 import type { NativeRowSink } from './sink.ts';
 
 const LC = 'LowCardinality(String)';
 const MAP = 'Map(LowCardinality(String), String)';
+const LC_MAP = 'Map(LowCardinality(String), LowCardinality(String))';
 
 /** The columns every otel_metrics_* table starts with (schema.ts METRIC_COMMON). */
 class MetricTable extends NativeTable {
   readonly tenantId = this.column('TenantId', LC, lowCardinality());
-  readonly resourceAttributes = this.column('ResourceAttributes', MAP, map());
+  readonly resourceAttributes = this.column('ResourceAttributes', LC_MAP, lcMap());
   readonly resourceSchemaUrl = this.column('ResourceSchemaUrl', 'String', fixed());
-  readonly scopeName = this.column('ScopeName', 'String', fixed());
-  readonly scopeVersion = this.column('ScopeVersion', 'String', fixed());
+  readonly scopeName = this.column('ScopeName', LC, lowCardinality());
+  readonly scopeVersion = this.column('ScopeVersion', LC, lowCardinality());
   readonly scopeAttributes = this.column('ScopeAttributes', MAP, map());
   readonly scopeDroppedAttrCount = this.column('ScopeDroppedAttrCount', 'UInt32', fixed());
   readonly scopeSchemaUrl = this.column('ScopeSchemaUrl', 'String', fixed());
@@ -176,9 +177,9 @@ const resource: { attributes: ConstantMap; serviceName: ConstantString; schemaUr
   serviceName: new ConstantString(),
   schemaUrl: Buffer.alloc(0),
 };
-const scope: { name: Buffer; version: Buffer; attributes: ConstantMap; dropped: number; schemaUrl: Buffer } = {
-  name: Buffer.alloc(0),
-  version: Buffer.alloc(0),
+const scope: { name: ConstantString; version: ConstantString; attributes: ConstantMap; dropped: number; schemaUrl: Buffer } = {
+  name: new ConstantString(),
+  version: new ConstantString(),
   attributes: new ConstantMap(),
   dropped: 0,
   schemaUrl: Buffer.alloc(0),
@@ -203,8 +204,8 @@ const METRIC_ROWS: SignalRows<null, Resource, Scope> = {
     return resource;
   },
   scopeText(c, _resource, fields: ScopeFields, schemaJson) {
-    scope.name = stringValueOfJson(fields.nameJson);
-    scope.version = stringValueOfJson(fields.versionJson);
+    scope.name.set(bytesOfJson(fields.nameJson));
+    scope.version.set(bytesOfJson(fields.versionJson));
     scope.attributes.load(c, fields.attrs);
     scope.dropped = fields.dropped;
     scope.schemaUrl = stringValueOfJson(schemaJson);
@@ -218,8 +219,8 @@ function commonColumns(c: WireCursor, t: MetricTable): void {
   t.tenantId.push(t.tenant);
   resource.attributes.write(t.resourceAttributes);
   t.resourceSchemaUrl.copy(resource.schemaUrl, 0, resource.schemaUrl.length);
-  t.scopeName.copy(scope.name, 0, scope.name.length);
-  t.scopeVersion.copy(scope.version, 0, scope.version.length);
+  t.scopeName.push(scope.name.idIn(t.scopeName));
+  t.scopeVersion.push(scope.version.idIn(t.scopeVersion));
   scope.attributes.write(t.scopeAttributes);
   t.scopeDroppedAttrCount.u32(scope.dropped);
   t.scopeSchemaUrl.copy(scope.schemaUrl, 0, scope.schemaUrl.length);

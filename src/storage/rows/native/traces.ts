@@ -7,13 +7,14 @@ import { WireCursor } from '../wire/cursor.ts';
 import { walkExport, type ScopeFields, type SignalRows } from '../wire/resource-scope.ts';
 import { EXPORT_TRACES, RESOURCE_SPANS, SCOPE_SPANS, SPAN, SPAN_EVENT, SPAN_LINK, STATUS } from '../wire/specs.ts';
 import { checkUtf8 } from '../wire/text.ts';
-import { ConstantMap, ConstantString, stringValueOfJson, writeMap } from './attributes.ts';
+import { ConstantMap, ConstantString, bytesOfJson, writeMap } from './attributes.ts';
 import { viewOfCached } from './bytes.ts';
-import { NativeTable, arrayOf, fixed, lowCardinality, map } from './columns.ts';
+import { NativeTable, arrayOf, fixed, lcMap, lowCardinality, map } from './columns.ts';
 import type { NativeRowSink } from './sink.ts';
 
 const LC = 'LowCardinality(String)';
 const MAP = 'Map(LowCardinality(String), String)';
+const LC_MAP = 'Map(LowCardinality(String), LowCardinality(String))';
 const SPAN_KINDS = ['Unspecified', 'Internal', 'Server', 'Client', 'Producer', 'Consumer'];
 const STATUS_CODES = ['Unset', 'Ok', 'Error'];
 
@@ -28,9 +29,9 @@ export class TracesTable extends NativeTable {
   readonly spanName = this.column('SpanName', LC, lowCardinality());
   readonly spanKind = this.column('SpanKind', LC, lowCardinality());
   readonly serviceName = this.column('ServiceName', LC, lowCardinality());
-  readonly resourceAttributes = this.column('ResourceAttributes', MAP, map());
-  readonly scopeName = this.column('ScopeName', 'String', fixed());
-  readonly scopeVersion = this.column('ScopeVersion', 'String', fixed());
+  readonly resourceAttributes = this.column('ResourceAttributes', LC_MAP, lcMap());
+  readonly scopeName = this.column('ScopeName', LC, lowCardinality());
+  readonly scopeVersion = this.column('ScopeVersion', LC, lowCardinality());
   readonly spanAttributes = this.column('SpanAttributes', MAP, map());
   readonly duration = this.column('Duration', 'UInt64', fixed());
   readonly statusCode = this.column('StatusCode', LC, lowCardinality());
@@ -57,7 +58,7 @@ export class TracesTable extends NativeTable {
 
 /** What every span of a ResourceSpans / ScopeSpans shares (one of each: the walk is never re-entered). */
 const resource = { attributes: new ConstantMap(), serviceName: new ConstantString() };
-const scope: { name: Buffer; version: Buffer } = { name: Buffer.alloc(0), version: Buffer.alloc(0) };
+const scope = { name: new ConstantString(), version: new ConstantString() };
 type Resource = typeof resource;
 type Scope = typeof scope;
 
@@ -74,8 +75,8 @@ const TRACE_ROWS: SignalRows<TracesTable, Resource, Scope> = {
   scopeText(c, _resource, fields: ScopeFields) {
     // otel_traces keeps no scope attributes, but they must be as valid as the codec requires.
     checkAttributes(c, fields.attrs);
-    scope.name = stringValueOfJson(fields.nameJson);
-    scope.version = stringValueOfJson(fields.versionJson);
+    scope.name.set(bytesOfJson(fields.nameJson));
+    scope.version.set(bytesOfJson(fields.versionJson));
     return scope;
   },
   item(c, start, end, _head, sc, t) {
@@ -224,8 +225,8 @@ function span(c: WireCursor, start: number, end: number, sc: Scope, t: TracesTab
   t.spanKind.push(t.spanKindIds[kind >= 0 && kind < SPAN_KINDS.length ? kind : 0]);
   t.serviceName.push(resource.serviceName.idIn(t.serviceName));
   resource.attributes.write(t.resourceAttributes);
-  t.scopeName.copy(sc.name, 0, sc.name.length);
-  t.scopeVersion.copy(sc.version, 0, sc.version.length);
+  t.scopeName.push(sc.name.idIn(t.scopeName));
+  t.scopeVersion.push(sc.version.idIn(t.scopeVersion));
   writeMap(c, spanAttrs, t.spanAttributes);
   if (endHi < startHi || (endHi === startHi && endLo <= startLo)) t.duration.u64(0, 0);
   else if (endLo >= startLo) t.duration.u64(endHi - startHi, endLo - startLo);
