@@ -241,6 +241,7 @@ async function componentsSection(): Promise<void> {
     ['Routing scanner (gateway hot path) vs full protobufjs decode', '../src/otlp/route.bench.ts'],
     ['Embedded bus produce vs raw write + fdatasync', '../src/bus/embedded/bus.bench.ts'],
     ['Storage consumer rows/s vs chDB inserting pre-serialized rows', '../src/storage/consumer.bench.ts'],
+    ['Store merges by column types: the shipped schema vs Strings', '../src/storage/merge.bench.ts'],
   ]) {
     console.log(`\n## ${title}\n`);
     await runScript(file);
