@@ -37,11 +37,14 @@ export class WireReader {
       return buf[pos];
     }
     let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
+    // A running factor, not 2 ** shift: V8 computes a power with a variable exponent by a call
+    // to pow(), which showed in the gateway's profile (multi-byte lengths are most of them).
+    let factor = 1;
+    for (let shift = 0; shift < 35; shift += 7, factor *= 128) {
       if (pos >= end) throw wireError('truncated varint', this.pos);
       const b = buf[pos++];
       if (shift === 28 && b > 0x0f) throw wireError('varint does not fit in 32 bits', this.pos);
-      value += (b & 0x7f) * 2 ** shift;
+      value += (b & 0x7f) * factor;
       if (b < 0x80) {
         this.pos = pos;
         return value;

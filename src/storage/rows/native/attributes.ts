@@ -385,9 +385,9 @@ export class ConstantMap {
       const key = Buffer.from(m.keys.keyBytes(m.keys.valueAt(j)));
       keys.push(key);
       let len = 0;
-      for (let shift = 0; ; shift += 7) {
+      for (let factor = 1; ; factor *= 128) {
         const byte = values[p++];
-        len += (byte & 0x7f) * 2 ** shift;
+        len += (byte & 0x7f) * factor;
         if (byte < 0x80) break;
       }
       const value = values.subarray(p, p + len);

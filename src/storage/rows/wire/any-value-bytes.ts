@@ -391,9 +391,10 @@ function writeSimpleKeyValue(b: Buffer, w: JsonBytes, st: ValueBytes, start: num
     let lo = 0;
     let k = v + 1;
     let shift = 0;
-    for (; k < end && shift < 35; k++, shift += 7) {
+    // A running factor: 2 ** shift with a variable shift is a call to pow().
+    for (let factor = 1; k < end && shift < 35; k++, shift += 7, factor *= 128) {
       const byte = b[k];
-      lo += (byte & 0x7f) * 2 ** shift;
+      lo += (byte & 0x7f) * factor;
       if (byte < 0x80) break;
     }
     // Only a varint below 2^31 ending exactly at `end` takes this path.
