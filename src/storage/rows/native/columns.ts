@@ -79,14 +79,68 @@ export class ArrayStream<T extends Stream> implements Stream {
   }
 }
 
-/** Map(LowCardinality(String), String). */
-export class MapStream implements Stream {
+/**
+ * Map(LowCardinality(String), V), as Native writes it: Array(Tuple(keys, values)), so one
+ * offset per row, then the keys' and the values' streams.
+ */
+abstract class MapStreamBase<V extends Stream> implements Stream {
   readonly offsets = new NativeBytes(1 << 12);
   readonly keys = new LowCardinalityColumn();
-  readonly values = new NativeBytes(1 << 14);
+  abstract readonly values: V;
   /** Entries so far (the last offset). */
   count = 0;
   private markCount = 0;
+
+  /** Ends a row (a map) of `k` entries. */
+  endRow(k: number): void {
+    this.offsets.offset((this.count += k));
+  }
+
+  mark(): void {
+    this.markCount = this.count;
+    this.offsets.mark();
+    this.keys.mark();
+    this.values.mark();
+  }
+
+  rollback(): void {
+    this.count = this.markCount;
+    this.offsets.rollback();
+    this.keys.rollback();
+    this.values.rollback();
+  }
+
+  reset(): void {
+    this.count = this.markCount = 0;
+    this.offsets.reset();
+    this.keys.reset();
+    this.values.reset();
+  }
+
+  capacity(): number {
+    return this.offsets.capacity() + this.keys.capacity() + this.values.capacity();
+  }
+
+  byteSize(): number {
+    return this.offsets.byteSize() + this.keys.byteSize() + this.values.byteSize();
+  }
+
+  /** The tuple's prefixes, in element order. */
+  prefix(out: NativeBytes): void {
+    this.keys.prefix(out);
+    this.values.prefix(out);
+  }
+
+  data(out: NativeBytes): void {
+    out.append(this.offsets);
+    this.keys.data(out);
+    this.values.data(out);
+  }
+}
+
+/** Map(LowCardinality(String), String): attribute maps, written entry by entry (attributes.ts writeMap). */
+export class MapStream extends MapStreamBase<NativeBytes> {
+  readonly values = new NativeBytes(1 << 14);
   /** Per key id: the serial of the last map it was seen in, and its entry number there (duplicate keys). */
   seenIn = new Int32Array(64);
   entryOf = new Int32Array(64);
@@ -124,50 +178,8 @@ export class MapStream implements Stream {
     this.guess = next;
   }
 
-  /** Ends a row (a map) of `k` entries. */
-  endRow(k: number): void {
-    this.offsets.offset((this.count += k));
-  }
-
-  mark(): void {
-    this.markCount = this.count;
-    this.offsets.mark();
-    this.keys.mark();
-    this.values.mark();
-  }
-
-  rollback(): void {
-    this.count = this.markCount;
-    this.offsets.rollback();
-    this.keys.rollback();
-    this.values.rollback();
-  }
-
-  /** seenIn, entryOf and the guesses stay: serials keep counting up, a guessed id is always checked, and distinct ids stay distinct. */
-  reset(): void {
-    this.count = this.markCount = 0;
-    this.offsets.reset();
-    this.keys.reset();
-    this.values.reset();
-  }
-
-  capacity(): number {
-    return this.offsets.capacity() + this.keys.capacity() + this.values.capacity();
-  }
-
-  byteSize(): number {
-    return this.offsets.byteSize() + this.keys.byteSize() + this.values.byteSize();
-  }
-
-  prefix(out: NativeBytes): void {
-    this.keys.prefix(out);
-  }
-
-  data(out: NativeBytes): void {
-    out.append(this.offsets);
-    this.keys.data(out);
-    this.values.data(out);
-  }
+  // reset() keeps seenIn, entryOf and the guesses: serials keep counting up, a guessed id is
+  // always checked, and distinct ids stay distinct.
 }
 
 /**
@@ -175,59 +187,8 @@ export class MapStream implements Stream {
  * keys (resource attributes: the same few per process on every row). Rows are written whole
  * from a ConstantMap (attributes.ts) as key and value ids.
  */
-export class LcMapStream implements Stream {
-  readonly offsets = new NativeBytes(1 << 12);
-  readonly keys = new LowCardinalityColumn();
+export class LcMapStream extends MapStreamBase<LowCardinalityColumn> {
   readonly values = new LowCardinalityColumn();
-  /** Entries so far (the last offset). */
-  count = 0;
-  private markCount = 0;
-
-  /** Ends a row (a map) of `k` entries. */
-  endRow(k: number): void {
-    this.offsets.offset((this.count += k));
-  }
-
-  mark(): void {
-    this.markCount = this.count;
-    this.offsets.mark();
-    this.keys.mark();
-    this.values.mark();
-  }
-
-  rollback(): void {
-    this.count = this.markCount;
-    this.offsets.rollback();
-    this.keys.rollback();
-    this.values.rollback();
-  }
-
-  reset(): void {
-    this.count = this.markCount = 0;
-    this.offsets.reset();
-    this.keys.reset();
-    this.values.reset();
-  }
-
-  capacity(): number {
-    return this.offsets.capacity() + this.keys.capacity() + this.values.capacity();
-  }
-
-  byteSize(): number {
-    return this.offsets.byteSize() + this.keys.byteSize() + this.values.byteSize();
-  }
-
-  /** A Map is Array(Tuple(keys, values)): the tuple's prefixes, in element order. */
-  prefix(out: NativeBytes): void {
-    this.keys.prefix(out);
-    this.values.prefix(out);
-  }
-
-  data(out: NativeBytes): void {
-    out.append(this.offsets);
-    this.keys.data(out);
-    this.values.data(out);
-  }
 }
 
 /** A named, typed top-level column. */
