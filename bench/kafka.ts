@@ -8,7 +8,8 @@
  *      chDB, beside a consumer that only polls (the bus's read ceiling).
  * Run: npx node bench/kafka.ts (BENCH_SECONDS sets the load duration; BENCH_RUNS repeats;
  * BENCH_KAFKA_SKIP_PRODUCE=1 runs only the store part; BENCH_KAFKA_PATHS=poll,chdb,remote picks
- * the drains; BENCH_KAFKA_RECORDS sets the records drained (1200; more of them shows the
+ * the drains; BENCH_KAFKA_PRODUCE_COMPRESSIONS the produce part's compressions (none,lz4; zstd
+ * too); BENCH_KAFKA_RECORDS sets the records drained (1200; more of them shows the
  * consumer past its JIT warm-up and first allocations), BENCH_KAFKA_COMPRESSION how they are
  * compressed; BENCH_KAFKA_PAYLOAD=lean produces 145-byte spans; BENCH_KAFKA_PROFILE=file.cpuprofile CPU-profiles the remote drain and prints the
  * functions with the most self time).
@@ -35,6 +36,8 @@ const BROKER = `127.0.0.1:${PORT}`;
 const PARTITIONS = 32;
 /** How the store part's topic is filled (the gateway's bus.compression). */
 const COMPRESSION = (process.env.BENCH_KAFKA_COMPRESSION ?? 'lz4') as KafkaCompression;
+/** The compressions the produce part measures (BENCH_KAFKA_PRODUCE_COMPRESSIONS, comma-separated). */
+const PRODUCE_COMPRESSIONS = (process.env.BENCH_KAFKA_PRODUCE_COMPRESSIONS ?? 'none,lz4').split(',').filter(Boolean);
 const SPANS = 500;
 /** BENCH_KAFKA_PAYLOAD=lean: the produce part sends 145-byte spans (payloads.ts leanSpanRequest) instead of 440-byte ones. */
 const LEAN = process.env.BENCH_KAFKA_PAYLOAD === 'lean';
@@ -285,7 +288,7 @@ try {
     console.log(`\n### Producing to Kafka: gateway (OTLP/HTTP and OTLP/gRPC, ${SPANS}-span trace requests of ${(recordSize / 1024).toFixed(0)} KiB) vs kafka-producer-perf-test (records of the same size: the same spans as OTLP/JSON text), acks=all, idempotent, ${PARTITIONS} partitions, ${RUNS} run(s), medians\n`);
     console.log('| compression | producer | records/s | MB/s | spans/s | p50 ms | p99 ms | peak RSS MB | vs perf-test |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    for (const compression of ['none', 'lz4']) {
+    for (const compression of PRODUCE_COMPRESSIONS) {
       const perf: PerfResult[] = [];
       const gw: Record<Transport, Array<{ records: number; mb: number; spans: number; p50: number; p99: number; rss: number }>> = { http: [], grpc: [] };
       for (let run = 0; run < RUNS; run++) {
