@@ -51,6 +51,34 @@ test('LowCardinality dictionaries past 256 and 65536 values (16- and 32-bit inde
   }
 });
 
+/** An ExportTraceServiceRequest of `n` resources of one span each: resource i's host, scope name and version `${prefix}${i}`. */
+function distinctResources(n: number, prefix: string): Buffer {
+  const resourceSpans = Array.from({ length: n }, (_, i) => ({
+    resource: { attributes: [{ key: 'service.name', value: { stringValue: 'svc' } }, { key: 'host.name', value: { stringValue: `${prefix}${i}` } }] },
+    scopeSpans: [{ scope: { name: `scope-${prefix}${i}`, version: `v-${prefix}${i}` }, spans: [{ name: 'op', kind: 2 }] }],
+  }));
+  return Buffer.from(encodeRequest('traces', { resourceSpans }));
+}
+
+test('resource attribute values, scope names and versions (LowCardinality since migration 5) past 256 and 65536 distinct values store the same rows', async () => {
+  for (const [distinct, label] of [
+    [200, 'res-uint8'],
+    [300, 'res-uint16'],
+    [70_000, 'res-uint32'],
+  ] as const) {
+    const d = new Differential(label);
+    // Two records of half the resources each, twice: the dictionaries grow across records.
+    for (let r = 0; r < 4; r++) assert.ok(d.feed('traces', distinctResources(distinct / 2, `${label}-${r % 2}-`), `${label} record ${r}`));
+    const counts = await d.check(store, label);
+    assert.equal(counts.get(TRACES_TABLE), 2 * distinct);
+    const [u] = await store.query<{ hosts: string; scopes: string; versions: string }>(
+      `SELECT uniqExact(ResourceAttributes['host.name']) AS hosts, uniqExact(ScopeName) AS scopes, uniqExact(ScopeVersion) AS versions FROM ${TRACES_TABLE} WHERE TenantId = {t:String}`,
+      { t: d.nativeTenant },
+    );
+    assert.deepEqual(u, { hosts: String(distinct), scopes: String(distinct), versions: String(distinct) });
+  }
+});
+
 test('a repeated key keeps its first position and last value even when the map grows the key dictionary on the way', async () => {
   const attributes = [];
   for (let i = 0; i < 150; i++) attributes.push({ key: `key-${i}`, value: { intValue: i } });
