@@ -17,7 +17,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { Bus, ConsumedRecord } from '../bus/index.ts';
-import { checkPositive, createBatchConsumer, insertChecked, type BatchConsumer, type BatchConsumerLogger, type BatchWriter, type SealedBatch, type Store } from '../storage/index.ts';
+import { checkPositive, countRows, createBatchConsumer, insertChecked, type BatchConsumer, type BatchConsumerLogger, type BatchWriter, type SealedBatch, type Store } from '../storage/index.ts';
 import { SIGNALS, type Signal } from '../telemetry/index.ts';
 import { BatchCounter } from './aggregate.ts';
 import { createMeteringMetrics, type MeteringMetrics } from './metrics.ts';
@@ -72,12 +72,12 @@ function validate(options: MeteringConsumerOptions): void {
 }
 
 /** Usage rows of a batch in the store (a repeat not yet replaced counts too: checked-insert.ts). */
-async function countUsageRows(store: Store, b: SealedBatch): Promise<number> {
-  const [r] = await store.query<{ n: string }>(
+function countUsageRows(store: Store, b: SealedBatch): Promise<number> {
+  return countRows(
+    store,
     `SELECT count() AS n FROM ${USAGE_TABLE} WHERE Topic = {topic:String} AND Partition = {partition:UInt32} AND BatchStart = {start:UInt64} AND BatchEnd = {end:UInt64}`,
     { topic: b.incarnation, partition: b.partition, start: b.start, end: b.end },
   );
-  return Number(r.n);
 }
 
 /** Counts records per (tenant, signal, hour) and writes a batch's totals as usage rows. */

@@ -14,6 +14,7 @@
  * have landed) and inserts again under a fresh token, then counts again.
  */
 import { randomBytes } from 'node:crypto';
+import type { QueryParams, Store } from './store.ts';
 
 export interface CheckedInsert {
   /** Names the write in errors and logs ("traces batch 12-40 into otel_traces"). */
@@ -50,4 +51,10 @@ export async function insertChecked(write: CheckedInsert, dedupToken: string, lo
   await write.insert(`${dedupToken}:again:${randomBytes(6).toString('hex')}`);
   const again = await write.count();
   if (!whole(write, again)) throw new Error(`${write.what}: the store holds ${again} of its ${write.rows} rows after writing it again`);
+}
+
+/** The `n` of a `SELECT count() AS n ...` query: what a CheckedInsert's count() usually is. */
+export async function countRows(store: Store, sql: string, params: QueryParams): Promise<number> {
+  const [r] = await store.query<{ n: string }>(sql, params);
+  return Number(r.n);
 }

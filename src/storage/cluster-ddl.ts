@@ -127,20 +127,30 @@ export function createTableStatements(spec: TableSpec, target: DdlTarget = {}): 
 }
 
 /**
+ * An ALTER of a sharded table: on one node the table itself; on a cluster its `_local` tables,
+ * then (when there is a clause for it) the Distributed tables, ON CLUSTER.
+ */
+function alterShardedStatements(table: string, clause: string, distributedClause: string | null, target: DdlTarget): string[] {
+  const name = checkTableName(table);
+  if (target.cluster === undefined) return [`ALTER TABLE ${name} ${clause}`];
+  const onCluster = `ON CLUSTER '${checkClusterName(target.cluster)}'`;
+  const local = `ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ${onCluster} ${clause}`;
+  return distributedClause === null ? [local] : [local, `ALTER TABLE ${name} ${onCluster} ${distributedClause}`];
+}
+
+/**
  * `ALTER TABLE ... MODIFY SETTING` of a sharded table's MergeTree settings: the table itself on
  * one node, its `_local` tables ON CLUSTER (the Distributed table has no MergeTree settings).
  */
 export function modifySettingsStatement(table: string, settings: ReadonlyArray<readonly [string, number]>, target: DdlTarget = {}): string {
-  const name = checkTableName(table);
-  if (settings.length === 0) throw new Error(`modifySettingsStatement: no settings for ${name}`);
+  if (settings.length === 0) throw new Error(`modifySettingsStatement: no settings for ${checkTableName(table)}`);
   const list = settings
     .map(([key, value]) => {
       if (!/^[a-z_][a-z0-9_]*$/.test(key) || !Number.isFinite(value)) throw new Error(`modifySettingsStatement: bad setting ${key} = ${value}`);
       return `${key} = ${value}`;
     })
     .join(', ');
-  if (target.cluster === undefined) return `ALTER TABLE ${name} MODIFY SETTING ${list}`;
-  return `ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ON CLUSTER '${checkClusterName(target.cluster)}' MODIFY SETTING ${list}`;
+  return alterShardedStatements(table, `MODIFY SETTING ${list}`, null, target)[0];
 }
 
 /** A column added to an existing table, with a skip index over it. */
@@ -153,16 +163,14 @@ export interface AddedColumn {
   index: string;
 }
 
-/**
- * `ALTER TABLE ... ADD COLUMN` (and its index) of a sharded table: the table itself on one node;
- * on a cluster the `_local` tables and then the Distributed tables, ON CLUSTER. Idempotent.
- */
+/** `ALTER TABLE ... ADD COLUMN` (and its index) of a sharded table, Distributed tables included. Idempotent. */
 export function addColumnStatements(table: string, added: AddedColumn, target: DdlTarget = {}): string[] {
-  const name = checkTableName(table);
-  const onLocal = `ADD COLUMN IF NOT EXISTS ${added.column}, ADD INDEX IF NOT EXISTS ${added.index}`;
-  if (target.cluster === undefined) return [`ALTER TABLE ${name} ${onLocal}`];
-  const onCluster = `ON CLUSTER '${checkClusterName(target.cluster)}'`;
-  return [`ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ${onCluster} ${onLocal}`, `ALTER TABLE ${name} ${onCluster} ADD COLUMN IF NOT EXISTS ${added.distributedColumn}`];
+  return alterShardedStatements(
+    table,
+    `ADD COLUMN IF NOT EXISTS ${added.column}, ADD INDEX IF NOT EXISTS ${added.index}`,
+    `ADD COLUMN IF NOT EXISTS ${added.distributedColumn}`,
+    target,
+  );
 }
 
 /** A column's new type, as `name type` (the codec is given apart: a Distributed table has none). */
@@ -173,19 +181,17 @@ export interface RetypedColumn {
 }
 
 /**
- * `ALTER TABLE ... MODIFY COLUMN` of a sharded table's columns to new types: the table itself on
- * one node; on a cluster the `_local` tables and then the Distributed tables, ON CLUSTER.
- * ClickHouse rewrites the parts in the background (a mutation); until then it converts on read.
+ * `ALTER TABLE ... MODIFY COLUMN` of a sharded table's columns to new types, Distributed tables
+ * included. ClickHouse rewrites the parts in the background (a mutation); until then it
+ * converts on read.
  */
 export function modifyColumnsStatements(table: string, columns: readonly RetypedColumn[], target: DdlTarget = {}): string[] {
-  const name = checkTableName(table);
-  if (columns.length === 0) throw new Error(`modifyColumnsStatements: no columns for ${name}`);
+  if (columns.length === 0) throw new Error(`modifyColumnsStatements: no columns for ${checkTableName(table)}`);
   for (const c of columns) if (!IDENTIFIER.test(c.name)) throw new Error(`modifyColumnsStatements: bad column name ${JSON.stringify(c.name)}`);
-  const withCodec = columns.map((c) => `MODIFY COLUMN ${c.name} ${c.type} ${c.codec}`).join(', ');
-  if (target.cluster === undefined) return [`ALTER TABLE ${name} ${withCodec}`];
-  const onCluster = `ON CLUSTER '${checkClusterName(target.cluster)}'`;
-  return [
-    `ALTER TABLE ${checkTableName(`${name}${LOCAL_SUFFIX}`)} ${onCluster} ${withCodec}`,
-    `ALTER TABLE ${name} ${onCluster} ${columns.map((c) => `MODIFY COLUMN ${c.name} ${c.type}`).join(', ')}`,
-  ];
+  return alterShardedStatements(
+    table,
+    columns.map((c) => `MODIFY COLUMN ${c.name} ${c.type} ${c.codec}`).join(', '),
+    columns.map((c) => `MODIFY COLUMN ${c.name} ${c.type}`).join(', '),
+    target,
+  );
 }

@@ -11,7 +11,7 @@ import type { Bus, ConsumedRecord } from '../bus/index.ts';
 import { HEADER_TENANT } from '../bus/index.ts';
 import type { Signal } from '../telemetry/index.ts';
 import { checkPositive, createBatchConsumer, type BatchConsumer, type BatchConsumerLogger, type BatchWriter, type SealedBatch } from './batch-consumer.ts';
-import { insertChecked, type CheckedInsert } from './checked-insert.ts';
+import { countRows, insertChecked, type CheckedInsert } from './checked-insert.ts';
 import { createConsumerMetrics, type ConsumerMetrics } from './consumer-metrics.ts';
 import { RECORD_MAPPERS, type Row } from './rows/index.ts';
 import { NATIVE_MAPPERS, NativeRowSink, NativeSinkPool } from './rows/native/index.ts';
@@ -79,8 +79,6 @@ type SinkMapper = (bytes: Buffer, tenant: string, sink: BatchSink) => number;
 interface RowBatch {
   sink: BatchSink;
   mapper: SinkMapper | null;
-  /** The IngestBatch every row carries (the Native and text sinks write it themselves). */
-  ingestBatch: bigint | null;
 }
 
 /** A batch's tables as [table, rows or raw body, row count]. */
@@ -122,10 +120,7 @@ function batchRows(store: Store, table: string, rows: number, ingestBatch: bigin
     what: `batch ${b.incarnation}:${b.partition}:${b.start}-${b.end} into ${table}`,
     rows,
     insert,
-    async count() {
-      const [r] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${table} WHERE IngestBatch = {id:UInt64}`, { id: String(ingestBatch) });
-      return Number(r.n);
-    },
+    count: () => countRows(store, `SELECT count() AS n FROM ${table} WHERE IngestBatch = {id:UInt64}`, { id: String(ingestBatch) }),
     async remove() {
       // ALTER ... DELETE rather than DELETE FROM: servers back to the minimum version have it.
       // The id is a number we drew, not input: written into the text as such.
@@ -149,7 +144,7 @@ function rowWriter(store: Store, insertFormat: RawFormat, sinkPoolMaxBytes: numb
     open(topic: string, _partition: number, ingestBatch: bigint | null): RowBatch {
       const sink = newSink();
       if (!(sink instanceof RowSink)) sink.ingestBatch = ingestBatch;
-      return { sink, mapper: Object.hasOwn(mappers, topic) ? mappers[topic] : null, ingestBatch };
+      return { sink, mapper: Object.hasOwn(mappers, topic) ? mappers[topic] : null };
     },
     add(batch: RowBatch, rec: ConsumedRecord): number {
       const tenant = rec.headers[HEADER_TENANT];

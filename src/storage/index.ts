@@ -3,7 +3,7 @@ export { createStore, type StoreOptions } from './clickhouse-store.ts';
 export type { Store, InsertOptions, QueryParams, RawFormat } from './store.ts';
 export { migrate, type MigrateLogger, type MigrateOptions, type MigrateResult } from './migrate.ts';
 export { createTableStatements, checkClusterName, type DdlTarget, type TableSpec } from './cluster-ddl.ts';
-export { insertChecked, type CheckedInsert, type CheckedInsertLogger } from './checked-insert.ts';
+export { countRows, insertChecked, type CheckedInsert, type CheckedInsertLogger } from './checked-insert.ts';
 export { IngestLedger, CoveredRanges, LEDGER_TABLE } from './ledger.ts';
 export {
   MIGRATIONS,

@@ -21,7 +21,7 @@
  * range once more (duplicates, once), which is the safe side of skipping data never stored.
  */
 import type { TableSpec } from './cluster-ddl.ts';
-import { insertChecked } from './checked-insert.ts';
+import { countRows, insertChecked } from './checked-insert.ts';
 import type { Store } from './store.ts';
 
 /** How the ledger and the consumers' deduplication tokens name a topic incarnation. */
@@ -146,15 +146,14 @@ export class IngestLedger {
         what: `ingest ledger row ${incarnation}:${partition}:${start}-${end}`,
         rows: 1,
         insert,
-        count: async () => {
-          const [r] = await this.#store.query<{ n: string }>(
+        count: () =>
+          countRows(
+            this.#store,
             `SELECT count() AS n FROM ${LEDGER_TABLE}
              WHERE ConsumerGroup = {group:String} AND Topic = {topic:String} AND Partition = {partition:UInt32}
                AND StartOffset = {start:UInt64} AND EndOffset = {end:UInt64}`,
             { group: this.#group, topic: incarnation, partition, start, end },
-          );
-          return Number(r.n);
-        },
+          ),
       },
       token,
     );
