@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { checkServerVersion } from './server-version.ts';
-import { RAW_FORMATS, type InsertOptions, type QueryParams, type RawFormat, type Store } from './store.ts';
+import { RAW_FORMATS, rawBodyBytes, type InsertOptions, type QueryParams, type RawBody, type RawFormat, type Store } from './store.ts';
 
 /** Settings on every query: 64-bit integers as JSON strings so nanosecond times keep their precision. */
 const QUERY_SETTINGS = { output_format_json_quote_64bit_integers: 1 } as const;
@@ -36,12 +36,17 @@ interface ChdbFileInsert {
  * engine's own queries: a 20 MB batch took about 110 ms that way under ingest load, against
  * 12 ms alone.
  */
-async function writeWhole(file: string, body: string | Buffer): Promise<void> {
+async function writeWhole(file: string, body: RawBody): Promise<void> {
   const handle = await open(file, 'w');
   try {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    // FileHandle.write returns short only on a partial write; continue from there.
-    for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+    let chunks = typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+    // One writev for a chunked body; it returns short only on a partial write: continue from there.
+    while (chunks.length > 0) {
+      let written = (await handle.writev(chunks)).bytesWritten;
+      let i = 0;
+      while (i < chunks.length && written >= chunks[i].length) written -= chunks[i++].length;
+      chunks = i < chunks.length ? [chunks[i].subarray(written), ...chunks.slice(i + 1)] : [];
+    }
   } finally {
     await handle.close();
   }
@@ -89,10 +94,10 @@ class ClickHouseStore implements Store {
     });
   }
 
-  async insertRaw(table: string, format: RawFormat, body: string | Buffer, options: InsertOptions = {}): Promise<void> {
+  async insertRaw(table: string, format: RawFormat, body: RawBody, options: InsertOptions = {}): Promise<void> {
     if (!TABLE_NAME.test(table)) throw new Error(`insertRaw: table must match ${TABLE_NAME}, got ${JSON.stringify(table)}`);
     if (!RAW_FORMATS.includes(format)) throw new Error(`insertRaw: format must be one of ${RAW_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-    if (body.length === 0) return;
+    if (rawBodyBytes(body) === 0) return;
     if (this.#chdbFiles !== null) {
       // Native blocks need no parsing (chDB reads them at millions of rows/s); they take the
       // same file path so both formats share one insert and one dedup-token behaviour.
@@ -110,7 +115,7 @@ class ClickHouseStore implements Store {
     }
     const result = await this.#client.exec({
       query: `INSERT INTO ${table} FORMAT ${format}`,
-      values: Readable.from([body]),
+      values: Readable.from(typeof body === 'string' || Buffer.isBuffer(body) ? [body] : body),
       // Always set, even to '' (see insert).
       clickhouse_settings: { insert_deduplication_token: options.dedupToken ?? '' },
     });

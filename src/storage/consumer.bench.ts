@@ -24,7 +24,7 @@ import { RowSink } from './rows/sink.ts';
 import { appendTraceRecord } from './rows/traces.ts';
 import { TextRowSink, WIRE_MAPPERS } from './rows/wire/index.ts';
 import { LOGS_TABLE, METRIC_TABLES, MIGRATIONS_TABLE, TRACES_TABLE } from './schema.ts';
-import type { RawFormat, Store } from './store.ts';
+import type { RawBody, RawFormat, Store } from './store.ts';
 
 const Req = opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 const spansPerRequest = Number(process.argv[2] ?? 500);
@@ -110,7 +110,7 @@ type Format = RawFormat;
 const FORMATS: Format[] = ['JSONEachRow', 'Native'];
 
 /** Maps the payloads into one sink of the format (what one batch holds); returns its [table, body, rows] entries. */
-function mapAll(format: Format, list: Buffer[], tenant = 'bench'): Array<[string, Buffer, number]> {
+function mapAll(format: Format, list: Buffer[], tenant = 'bench'): Array<[string, RawBody, number]> {
   const sink = format === 'Native' ? new NativeRowSink() : new TextRowSink();
   // Rows carry their batch's id, as the consumer writes them.
   sink.ingestBatch = BigInt(Date.now()) << 20n;
@@ -152,7 +152,7 @@ async function benchInserts(store: Store): Promise<void> {
     const perBatch = Math.max(1, Math.round(batch / spansPerRequest));
     for (const format of FORMATS) {
       // 2. inserts alone, of bodies encoded beforehand.
-      const bodies: Array<Array<[string, Buffer, number]>> = [];
+      const bodies: Array<Array<[string, RawBody, number]>> = [];
       for (let i = 0; i < realistic.length; i += perBatch) bodies.push(mapAll(format, realistic.slice(i, i + perBatch)));
       await resetTables(store);
       let t0 = performance.now();

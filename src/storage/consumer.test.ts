@@ -11,7 +11,7 @@ import { createStorageConsumer } from './consumer.ts';
 import { LEDGER_TABLE } from './ledger.ts';
 import { migrate } from './migrate.ts';
 import { LOGS_TABLE, METRIC_TABLES, TRACES_TABLE } from './schema.ts';
-import type { InsertOptions, RawFormat, Store } from './store.ts';
+import type { InsertOptions, RawBody, RawFormat, Store } from './store.ts';
 import { logRecord, metricRecord, traceRecord, waitFor } from './test-records.ts';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-consumer-'));
@@ -227,7 +227,7 @@ test('a failing store is retried with the same Native blocks: nothing lost, noth
  * table's deduplication log, the rows (here: those matching `lost`) gone. A retry under the same
  * token is dropped, so only the check after it (checked-insert.ts) brings the rows back.
  */
-async function insertThenLose(table: string, format: RawFormat, body: Buffer | string, options: InsertOptions | undefined, lost: string, tenant: string): Promise<void> {
+async function insertThenLose(table: string, format: RawFormat, body: RawBody, options: InsertOptions | undefined, lost: string, tenant: string): Promise<void> {
   await store.insertRaw!(table, format, body, options);
   await store.command(`ALTER TABLE ${table} DELETE WHERE TenantId = {t:String} AND ${lost} SETTINGS mutations_sync = 2`, { t: tenant });
 }

@@ -17,7 +17,7 @@ import { RECORD_MAPPERS, type Row } from './rows/index.ts';
 import { NATIVE_MAPPERS, NativeRowSink, NativeSinkPool } from './rows/native/index.ts';
 import { RowSink } from './rows/sink.ts';
 import { TextRowSink, WIRE_MAPPERS } from './rows/wire/index.ts';
-import { RAW_FORMATS, type RawFormat, type Store } from './store.ts';
+import { RAW_FORMATS, type RawBody, type RawFormat, type Store } from './store.ts';
 
 /** pino-compatible subset. */
 export interface ConsumerLogger extends BatchConsumerLogger {
@@ -81,10 +81,10 @@ interface RowBatch {
   mapper: SinkMapper | null;
 }
 
-/** A batch's tables as [table, rows or raw body, row count]. */
-function batchEntries(sink: BatchSink): Array<[string, Buffer | Row[], number]> {
-  if (!(sink instanceof RowSink)) return sink.entries();
-  return [...sink.entries()].map(([table, rows]): [string, Row[], number] => [table, rows, rows.length]);
+/** A batch's tables as [table, raw body or row objects, row count]. */
+function batchEntries(sink: BatchSink): Array<[string, { raw: RawBody } | { rows: Row[] }, number]> {
+  if (!(sink instanceof RowSink)) return sink.entries().map(([table, raw, count]) => [table, { raw }, count]);
+  return [...sink.entries()].map(([table, rows]) => [table, { rows }, rows.length]);
 }
 
 function errorInfo(err: unknown): { err: string } {
@@ -165,10 +165,10 @@ function rowWriter(store: Store, insertFormat: RawFormat, sinkPoolMaxBytes: numb
     },
     async write(batch: RowBatch, b: SealedBatch, owned: () => boolean): Promise<void> {
       const ingestBatch = b.ingestBatch;
-      for (const [table, rows, count] of batchEntries(batch.sink)) {
+      for (const [table, body, count] of batchEntries(batch.sink)) {
         if (!owned()) return;
-        if (!Buffer.isBuffer(rows) && ingestBatch !== null) for (const row of rows) row.IngestBatch = String(ingestBatch);
-        const insert = (dedupToken: string) => (Buffer.isBuffer(rows) ? insertRaw!(table, insertFormat, rows, { dedupToken }) : store.insert(table, rows, { dedupToken }));
+        if ('rows' in body && ingestBatch !== null) for (const row of body.rows) row.IngestBatch = String(ingestBatch);
+        const insert = (dedupToken: string) => ('raw' in body ? insertRaw!(table, insertFormat, body.raw, { dedupToken }) : store.insert(table, body.rows, { dedupToken }));
         const t0 = performance.now();
         try {
           const token = b.tokenBase + table;

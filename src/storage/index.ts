@@ -1,6 +1,6 @@
 /** Storage: the ClickHouse store, its schema and migrations, row mapping, and the bus -> store consumer. */
 export { createStore, type StoreOptions } from './clickhouse-store.ts';
-export type { Store, InsertOptions, QueryParams, RawFormat } from './store.ts';
+export { rawBodyBytes, type Store, type InsertOptions, type QueryParams, type RawBody, type RawFormat } from './store.ts';
 export { migrate, type MigrateLogger, type MigrateOptions, type MigrateResult } from './migrate.ts';
 export { createTableStatements, checkClusterName, type DdlTarget, type TableSpec } from './cluster-ddl.ts';
 export { countRows, insertChecked, type CheckedInsert, type CheckedInsertLogger } from './checked-insert.ts';

@@ -35,7 +35,7 @@ try {
     const sink = new NativeRowSink();
     sink.ingestBatch = BigInt(b + 1) << 32n;
     for (let i = 0; i < 100; i++) NATIVE_MAPPERS.traces(Buffer.from(spanRequest(500, b * 100 + i)), 'bench', sink as never);
-    bodies.push(Buffer.from(sink.entries()[0][1]));
+    bodies.push(Buffer.concat(sink.entries()[0][1]));
   }
   const [{ ddl }] = await store.query<{ ddl: string }>(
     `SELECT create_table_query AS ddl FROM system.tables WHERE database = currentDatabase() AND name = {t:String}`,

@@ -12,6 +12,18 @@ export type QueryParams = Record<string, unknown>;
 export type RawFormat = 'JSONEachRow' | 'Native';
 export const RAW_FORMATS: readonly RawFormat[] = ['JSONEachRow', 'Native'];
 
+/** An insertRaw body: text, bytes, or bytes in chunks sent in order (never joined into one buffer). */
+export type RawBody = string | Buffer | readonly Buffer[];
+
+/** Bytes of a raw body (text as UTF-8). */
+export function rawBodyBytes(body: RawBody): number {
+  if (typeof body === 'string') return Buffer.byteLength(body);
+  if (Buffer.isBuffer(body)) return body.length;
+  let n = 0;
+  for (const chunk of body) n += chunk.length;
+  return n;
+}
+
 export interface InsertOptions {
   /**
    * Deduplication token: ClickHouse drops an insert whose token it has already seen for the
@@ -30,10 +42,10 @@ export interface Store {
   insert(table: string, rows: ReadonlyArray<Record<string, unknown>>, options?: InsertOptions): Promise<void>;
   /**
    * Inserts a pre-serialized body into a table: JSONEachRow (one JSON object per line, as text
-   * or UTF-8 bytes) or Native (ClickHouse's columnar blocks, bytes). Optional so test doubles
+   * or UTF-8 bytes) or Native (ClickHouse's columnar blocks, bytes), whole or in chunks. Optional so test doubles
    * written against the row-object API keep working; both real stores have it.
    */
-  insertRaw?(table: string, format: RawFormat, body: string | Buffer, options?: InsertOptions): Promise<void>;
+  insertRaw?(table: string, format: RawFormat, body: RawBody, options?: InsertOptions): Promise<void>;
   /** True when the engine answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

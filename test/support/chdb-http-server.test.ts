@@ -176,6 +176,9 @@ test("the Store's insertRaw takes a Native body, deduplicated by its token", asy
   await store.insertRaw('native_t', 'Native', body, { dedupToken: 'native-1' });
   await store.insertRaw('native_t', 'Native', body, { dedupToken: 'native-1' });
   assert.deepEqual(await store.query('SELECT count() AS n, sum(i) AS total FROM native_t'), [{ n: '1000', total: String((999 * 1000) / 2) }]);
+  // The same body in chunks cut mid-value, under a new token: streamed in order, stored again.
+  await store.insertRaw('native_t', 'Native', [body.subarray(0, 5), body.subarray(5, 777), body.subarray(777)], { dedupToken: 'native-2' });
+  assert.deepEqual(await store.query('SELECT count() AS n, sum(i) AS total, uniqExact(s) AS distinct FROM native_t'), [{ n: '2000', total: String(999 * 1000), distinct: '1000' }]);
 });
 
 test('gzip request bodies and compressed answers', async () => {

@@ -103,7 +103,12 @@ export class NativeBytes {
     if (this.pos + n > this.buf.length) this.grow(n);
   }
 
-  private grow(n: number): void {
+  /** Room for a run of writes of n bytes in all (a body of chunks takes it as a hint only). */
+  reserve(n: number): void {
+    this.ensure(n);
+  }
+
+  protected grow(n: number): void {
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
     const next = Buffer.allocUnsafe(size);

@@ -268,7 +268,7 @@ export class NativeTable {
    * carries it in the IngestBatch column (the batch's id, which a retried batch is checked by).
    */
   blockInto(out: NativeBytes, ingestBatch: bigint | null = null): void {
-    out.ensure(this.blockSize());
+    out.reserve(this.blockSize());
     out.varuint(this.columns.length + (ingestBatch === null ? 0 : 1));
     out.varuint(this.rows);
     for (let i = 0; i < this.columns.length; i++) {

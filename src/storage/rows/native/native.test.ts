@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeRequest } from '../../../otlp/index.ts';
+import { payloadFor } from '../../../../bench/payloads.ts';
 import { sampleLogs, sampleMetrics, sampleTraces } from '../../../otlp/fixtures.ts';
 import type { Signal } from '../../../telemetry/signals.ts';
 import { LOGS_TABLE, TRACES_TABLE } from '../../schema.ts';
@@ -173,6 +174,24 @@ test('insertRaw Native honours the dedup token and rejects unknown formats and b
   assert.equal((await storedRows(store, table, 'dedup-native')).length, 2 * rows);
   await assert.rejects(store.insertRaw!(table, 'CSV' as 'Native', block), /insertRaw: format must be one of JSONEachRow, Native/);
   await assert.rejects(store.insertRaw!('otel_logs; DROP TABLE x', 'Native', block), /table must match/);
+});
+
+test('insertRaw takes a body as chunks cut anywhere, and stores what the whole body stores', async () => {
+  const bytes = Buffer.from(payloadFor('traces', 300, 5));
+  const body = (tenant: string) => {
+    const sink = new NativeRowSink();
+    NATIVE_MAPPERS.traces(bytes, tenant, sink);
+    return Buffer.concat(sink.entries()[0][1]);
+  };
+  await store.insertRaw!(TRACES_TABLE, 'Native', body('chunks-whole'));
+  const cut = body('chunks-cut');
+  // Cuts inside the block header, inside values, and one empty chunk.
+  const at = [1, 2, 9, 9, 1000, 1001, Math.floor(cut.length / 2), cut.length - 1];
+  const chunks = at.map((end, i) => cut.subarray(i === 0 ? 0 : at[i - 1], end)).concat(cut.subarray(at[at.length - 1]));
+  await store.insertRaw!(TRACES_TABLE, 'Native', chunks);
+  const whole = await storedRows(store, TRACES_TABLE, 'chunks-whole');
+  assert.equal(whole.length, 300);
+  assert.deepEqual(await storedRows(store, TRACES_TABLE, 'chunks-cut'), whole);
 });
 
 test('a negative SeverityNumber is stored as its low byte (the JSONEachRow path cannot insert it at all)', async () => {

@@ -10,6 +10,7 @@ import { payloadFor } from '../../../../bench/payloads.ts';
 import { encodeRequest } from '../../../otlp/index.ts';
 import { largeTraces, sampleLogs, sampleMetrics, sampleTraces } from '../../../otlp/fixtures.ts';
 import type { Signal } from '../../../telemetry/signals.ts';
+import { CHUNK_BYTES } from './chunked-bytes.ts';
 import { NATIVE_MAPPERS, NativeRowSink, NativeSinkPool } from './index.ts';
 
 type Input = [Signal, Buffer];
@@ -39,7 +40,7 @@ function feed(sink: NativeRowSink, inputs: Input[], tenant: string): void {
 
 /** Blocks as [table, bytes, rows], copied out of the sink's buffer. */
 function blocks(sink: NativeRowSink): Array<[string, Buffer, number]> {
-  return sink.entries().map(([table, block, rows]) => [table, Buffer.from(block), rows]);
+  return sink.entries().map(([table, body, rows]) => [table, Buffer.concat(body), rows]);
 }
 
 for (const blockRows of [8192, 64]) {
@@ -78,14 +79,14 @@ test('blocks handed out stay as they were when rows are added and entries() is a
   const sink = new NativeRowSink();
   feed(sink, SECOND.slice(0, 2), 't');
   const handedOut = sink.entries();
-  const copies = handedOut.map(([, block]) => Buffer.from(block));
+  const copies = handedOut.map(([, body]) => Buffer.concat(body));
   feed(sink, FIRST, 't');
   const later = sink.entries();
   assert.notDeepEqual(
     later.map(([, , rows]) => rows),
     handedOut.map(([, , rows]) => rows),
   );
-  handedOut.forEach(([, block], i) => assert.deepEqual(block, copies[i]));
+  handedOut.forEach(([, body], i) => assert.deepEqual(Buffer.concat(body), copies[i]));
 });
 
 test('the pool hands back emptied sinks and keeps no more than its byte budget', () => {
@@ -107,4 +108,38 @@ test('the pool hands back emptied sinks and keeps no more than its byte budget',
   assert.notEqual(next, a);
   assert.notEqual(next, b);
   assert.equal(next.capacity(), 0);
+});
+
+test("the pool's sinks write their bodies into the pool's chunks, which come back with the sink and go to the next batch's body", () => {
+  const big: Input[] = Array.from({ length: 6 }, (_, i) => ['traces', Buffer.from(payloadFor('traces', 500, i + 1))] as Input);
+  const pool = new NativeSinkPool(64 * 1024 * 1024);
+  const first = pool.take();
+  feed(first, big, 't');
+  const firstBody = blocks(first);
+  const bodyChunks = first.entries()[0][1].length;
+  assert.ok(bodyChunks > 2, 'the body takes several chunks');
+  const columns = first.capacity(false);
+  pool.give(first);
+  // The sink's columns and its body's chunks are kept.
+  assert.ok(pool.bytes >= columns + bodyChunks * CHUNK_BYTES, `${pool.bytes} bytes kept`);
+  const kept = pool.bytes;
+  // Another sink from the pool (not the kept one) writes into the kept chunks: the pool shrinks by them.
+  const other = pool.take();
+  const second = pool.take();
+  assert.notEqual(second, first);
+  feed(second, big, 't');
+  // Chunks full of the first batch's bytes write the same body a new sink writes.
+  assert.deepEqual(blocks(second), firstBody);
+  assert.equal(pool.bytes, kept - columns - bodyChunks * CHUNK_BYTES);
+  pool.give(second);
+  pool.give(other);
+});
+
+test('the pool keeps no chunks past its byte budget', () => {
+  const pool = new NativeSinkPool(3 * CHUNK_BYTES);
+  const sink = pool.take();
+  feed(sink, Array.from({ length: 6 }, (_, i) => ['traces', Buffer.from(payloadFor('traces', 500, i + 1))] as Input), 't');
+  assert.ok(sink.entries()[0][1].length > 3);
+  pool.give(sink);
+  assert.equal(pool.bytes, 3 * CHUNK_BYTES);
 });

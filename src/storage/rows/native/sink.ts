@@ -6,11 +6,11 @@
  * next record. The columns then stay small enough to be in cache when they are copied into the
  * body, and a batch's memory is mostly its body (not its columns and a copy of them).
  */
-import { NativeBytes } from './bytes.ts';
+import { CHUNK_BYTES, ChunkedBytes, UNPOOLED_CHUNKS, type ChunkSource } from './chunked-bytes.ts';
 import type { NativeTable } from './columns.ts';
 
-/** [table, Native blocks, row count] */
-export type NativeEntry = [table: string, block: Buffer, rows: number];
+/** [table, Native blocks (the body's chunks, in order), row count] */
+export type NativeEntry = [table: string, body: Buffer[], rows: number];
 
 /** Rows per Native block of a body (ClickHouse squashes them into its own parts). */
 const BLOCK_ROWS = 8192;
@@ -18,7 +18,7 @@ const BLOCK_ROWS = 8192;
 interface TableBody {
   table: NativeTable;
   /** Blocks written so far. */
-  body: NativeBytes;
+  body: ChunkedBytes;
   /** Rows in those blocks. */
   rows: number;
 }
@@ -31,8 +31,12 @@ export class NativeRowSink {
   /** The batch's id, written into every row's IngestBatch column (null: rows without it). */
   #ingestBatch: bigint | null = null;
 
-  constructor(blockRows = BLOCK_ROWS) {
+  readonly #chunks: ChunkSource;
+
+  /** `chunks`: where the bodies take their chunks (a pool's, to reuse them across batches). */
+  constructor(blockRows = BLOCK_ROWS, chunks: ChunkSource = UNPOOLED_CHUNKS) {
     this.#blockRows = blockRows;
+    this.#chunks = chunks;
   }
 
   /** Sets the id the rows of this batch carry; set it on an empty sink, before the first row. */
@@ -45,7 +49,7 @@ export class NativeRowSink {
     this.#entries = null;
     let t = this.#tables.get(name);
     if (!t) {
-      t = { table: create(), body: new NativeBytes(1 << 16), rows: 0 };
+      t = { table: create(), body: new ChunkedBytes(this.#chunks), rows: 0 };
       this.#tables.set(name, t);
     }
     return t.table as T;
@@ -76,8 +80,9 @@ export class NativeRowSink {
   }
 
   /**
-   * Empties the sink for another batch, keeping every buffer. The bodies entries() returned
-   * are overwritten by the next rows: reset only a sink whose inserts are done.
+   * Empties the sink for another batch, keeping its columns' buffers and giving its bodies'
+   * chunks back to their source. The bodies entries() returned are overwritten from then on:
+   * reset only a sink whose inserts are done.
    */
   reset(): void {
     this.#entries = null;
@@ -89,10 +94,10 @@ export class NativeRowSink {
     }
   }
 
-  /** Bytes the sink's buffers hold allocated. */
-  capacity(): number {
+  /** Bytes the sink's buffers hold allocated: its columns' (`bodies`: and its bodies' chunks). */
+  capacity(bodies = true): number {
     let n = 0;
-    for (const t of this.#tables.values()) n += t.table.capacity() + t.body.capacity();
+    for (const t of this.#tables.values()) n += t.table.capacity() + (bodies ? t.body.capacity() : 0);
     return n;
   }
 
@@ -106,7 +111,7 @@ export class NativeRowSink {
     const out: NativeEntry[] = [];
     for (const [name, t] of this.#tables) {
       if (t.table.rows > 0) this.#writeBlock(t);
-      if (t.rows > 0) out.push([name, t.body.view(), t.rows]);
+      if (t.rows > 0) out.push([name, t.body.chunks(), t.rows]);
     }
     this.#entries = out;
     return out;
@@ -120,12 +125,14 @@ export class NativeRowSink {
 }
 
 /**
- * Emptied sinks kept for the next batches, up to `maxBytes` of buffers in all: a batch then
- * writes into memory that is already allocated and paged in, instead of growing fresh buffers
- * (copies, page faults, garbage) every time.
+ * Emptied sinks and body chunks kept for the next batches, up to `maxBytes` of buffers in all:
+ * a batch then writes into memory that is already allocated and paged in, instead of growing
+ * fresh buffers (copies, page faults, garbage) every time. Chunks are pooled apart from sinks:
+ * a batch's body is as large as its batch, and any sink can use the chunks of any other.
  */
-export class NativeSinkPool {
+export class NativeSinkPool implements ChunkSource {
   readonly #free: NativeRowSink[] = [];
+  readonly #chunks: Buffer[] = [];
   readonly #maxBytes: number;
   #bytes = 0;
 
@@ -135,21 +142,39 @@ export class NativeSinkPool {
 
   take(): NativeRowSink {
     const sink = this.#free.pop();
-    if (sink === undefined) return new NativeRowSink();
-    this.#bytes -= sink.capacity();
+    if (sink === undefined) return new NativeRowSink(undefined, this);
+    this.#bytes -= sink.capacity(false);
     return sink;
   }
 
   /** Takes back a sink whose inserts are done (its blocks are overwritten from now on). */
   give(sink: NativeRowSink): void {
-    const bytes = sink.capacity();
-    if (this.#bytes + bytes > this.#maxBytes) return;
+    // Its chunks come back through giveChunks whether or not the sink is kept.
     sink.reset();
+    const bytes = sink.capacity(false);
+    if (this.#bytes + bytes > this.#maxBytes) return;
     this.#free.push(sink);
     this.#bytes += bytes;
   }
 
-  /** Bytes the kept sinks hold. */
+  /** Takes back the chunks of a body (ChunkSource). */
+  giveChunks(chunks: readonly Buffer[]): void {
+    for (const chunk of chunks) {
+      if (this.#bytes + CHUNK_BYTES > this.#maxBytes) return;
+      this.#chunks.push(chunk);
+      this.#bytes += CHUNK_BYTES;
+    }
+  }
+
+  /** A body chunk (ChunkSource): a kept one, else a new one. */
+  takeChunk(): Buffer {
+    const chunk = this.#chunks.pop();
+    if (chunk === undefined) return Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    this.#bytes -= CHUNK_BYTES;
+    return chunk;
+  }
+
+  /** Bytes the kept sinks and chunks hold. */
   get bytes(): number {
     return this.#bytes;
   }
