@@ -94,10 +94,10 @@ export class NativeRowSink {
     }
   }
 
-  /** Bytes the sink's buffers hold allocated: its columns' (`bodies`: and its bodies' chunks). */
-  capacity(bodies = true): number {
+  /** Bytes the sink's buffers hold allocated: its columns', and its bodies' chunks until reset. */
+  capacity(): number {
     let n = 0;
-    for (const t of this.#tables.values()) n += t.table.capacity() + (bodies ? t.body.capacity() : 0);
+    for (const t of this.#tables.values()) n += t.table.capacity() + t.body.capacity();
     return n;
   }
 
@@ -143,15 +143,15 @@ export class NativeSinkPool implements ChunkSource {
   take(): NativeRowSink {
     const sink = this.#free.pop();
     if (sink === undefined) return new NativeRowSink(undefined, this);
-    this.#bytes -= sink.capacity(false);
+    this.#bytes -= sink.capacity();
     return sink;
   }
 
   /** Takes back a sink whose inserts are done (its blocks are overwritten from now on). */
   give(sink: NativeRowSink): void {
-    // Its chunks come back through giveChunks whether or not the sink is kept.
+    // Its chunks come back through giveChunks whether or not the sink is kept; then it holds only its columns.
     sink.reset();
-    const bytes = sink.capacity(false);
+    const bytes = sink.capacity();
     if (this.#bytes + bytes > this.#maxBytes) return;
     this.#free.push(sink);
     this.#bytes += bytes;
