@@ -182,8 +182,22 @@ async function rowsWritten(apiPort: number): Promise<number> {
   return total;
 }
 
+/**
+ * Issue 2's yardstick for this machine's speed: the no-op HTTP server taking 500-span requests
+ * of 145-byte spans, which ran at about 9 million spans/s where its targets were set (1M spans/s
+ * into the gateway, 200k spans/s end to end).
+ */
+async function noopYardstick(): Promise<number> {
+  const s = await startServer('noop');
+  const r = await runLoad(`http://127.0.0.1:${s.port}/v1/traces`, 'traces:lean', 500, 32, SECONDS, s.key);
+  await stopServer(s);
+  return r.itemsPerSec;
+}
+const YARDSTICK_AT_TARGET = 9_000_000;
+
 async function e2eSection(): Promise<void> {
   console.log(`\n## End to end: gateway -> embedded bus -> storage consumer -> chDB (traces, 500 spans/request)\n`);
+  const yardstick = [await noopYardstick()];
   console.log('As fast as the load generator can send, then until the store holds it all:\n');
   console.log('| accepted spans | accepted spans/s (ingest) | stored spans | spans/s into the store (end to end) | drain after load s | server CPU | peak RSS MB |');
   console.log('|---|---|---|---|---|---|---|');
@@ -194,6 +208,12 @@ async function e2eSection(): Promise<void> {
   console.log('| offered spans/s | accepted spans/s | stored spans/s during the load | backlog at load end (spans) | drain after load s | server CPU | peak RSS MB | kept up |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const rate of rates) await e2eRun(rate, steadySeconds);
+  yardstick.push(await noopYardstick());
+  const noop = (yardstick[0] + yardstick[1]) / 2;
+  console.log(
+    `\nYardstick: the no-op HTTP server took ${yardstick.map(fmt).join(' (before) and ')} (after) spans/s of 145-byte spans here, against about 9M where issue 2's targets were set: ` +
+      `this machine runs at ${(noop / YARDSTICK_AT_TARGET).toFixed(2)} of that speed today, so the 200k spans/s end-to-end target scales to ${fmt((200_000 * noop) / YARDSTICK_AT_TARGET)} here.`,
+  );
 }
 
 /** One end-to-end run, one row of its section's table: unpaced (rate 0) or at an offered rate. */
