@@ -5,14 +5,16 @@
  *   2. the gateway producing to Kafka (OTLP/HTTP and OTLP/gRPC traces, 500 spans per request, from the load
  *      generator in another process), MB/s beside the ceiling;
  *   3. Kafka to the store: rows/s of one storage consumer process draining a filled topic into
- *      chDB, beside a consumer that only polls (the bus's read ceiling).
+ *      chDB, beside a consumer that only polls (the bus's read ceiling), and rows per consumer
+ *      CPU-second beside issue 3's yardstick (a protobufjs decode of the same records in a
+ *      fresh process, decode-yardstick.ts).
  * Run: npx node bench/kafka.ts (BENCH_SECONDS sets the load duration; BENCH_RUNS repeats;
  * BENCH_KAFKA_SKIP_PRODUCE=1 runs only the store part; BENCH_KAFKA_PATHS=poll,chdb,remote picks
  * the drains; BENCH_KAFKA_PRODUCE_COMPRESSIONS the produce part's compressions (none,lz4; zstd
  * too); BENCH_KAFKA_RECORDS sets the records drained (1200; more of them shows the
  * consumer past its JIT warm-up and first allocations), BENCH_KAFKA_COMPRESSION how they are
  * compressed; BENCH_KAFKA_PAYLOAD=lean produces 145-byte spans; BENCH_KAFKA_PROFILE=file.cpuprofile CPU-profiles the remote drain and prints the
- * functions with the most self time).
+ * functions with the most self time, BENCH_KAFKA_POLL_PROFILE the same for the poll-only drain).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
