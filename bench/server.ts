@@ -104,6 +104,8 @@ if (mode === 'noop') {
     gateway: { host: '127.0.0.1', httpPort: 0, grpcPort: 0, maxRequestBytes: 64 * 1024 * 1024 },
     api: { host: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
+    // BENCH_STACK_CONFIG='{"storage":{"batchMaxRows":100000}}' tries other settings.
+    ...JSON.parse(process.env.BENCH_STACK_CONFIG ?? '{}'),
   });
   const stack = await startEmbeddedStack(config, { logger: quiet });
   stop = () => stack.stop();

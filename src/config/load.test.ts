@@ -28,7 +28,7 @@ test('a YAML file sets nested keys and keeps the other defaults', () => {
   assert.equal(c.gateway.httpPort, 14318);
   assert.equal(c.gateway.host, '0.0.0.0');
   assert.equal(c.storage.batchMaxMs, 500);
-  assert.equal(c.storage.batchMaxRows, 50_000);
+  assert.equal(c.storage.batchMaxRows, 200_000);
 });
 
 test('environment overrides the file, with short names for data folder and key', () => {

@@ -181,7 +181,7 @@ export const configSchema = z
           .string()
           .regex(/^(embedded|kafka:\/\/[^\s/,]+(,[^\s/,]+)*\/?)$/, "expected 'embedded' or kafka://host:port[,host:port...]")
           .default('embedded'),
-        /** Partitions per topic: the unit of ordering and of consumer parallelism. Default 4 embedded, 32 on Kafka. */
+        /** Partitions per topic: the unit of ordering and of consumer parallelism. Default 1 embedded (one consumer per group there), 32 on Kafka. */
         partitions: z.number().int().min(1).max(1024).optional(),
         /** Kafka topic replication factor; capped at the broker count, with a warning. */
         replicationFactor: z.number().int().min(1).max(16).default(3),
@@ -220,11 +220,11 @@ export const configSchema = z
       .default({ retentionDays: { traces: 30, logs: 30, metrics: 90 } }),
     storage: z
       .object({
-        batchMaxRows: z.number().int().min(1).max(10_000_000).default(50_000),
+        batchMaxRows: z.number().int().min(1).max(10_000_000).default(200_000),
         batchMaxMs: z.number().int().min(50).max(60_000).default(2_000),
       })
       .strict()
-      .default({ batchMaxRows: 50_000, batchMaxMs: 2_000 }),
+      .default({ batchMaxRows: 200_000, batchMaxMs: 2_000 }),
     agent: agentSchema.default(() => agentSchema.parse({})),
   })
   .strict();

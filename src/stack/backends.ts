@@ -9,9 +9,14 @@ import type { Config } from '../config/index.ts';
 import type { Logger } from '../selfobs/index.ts';
 import { createStore, migrate, type Store } from '../storage/index.ts';
 
-/** Kafka wants more partitions than one machine does: they bound how many consumers share a topic. */
+/**
+ * Kafka wants many partitions: they bound how many consumers share a topic. The embedded bus
+ * has one consumer per group, in one process, so it gains nothing from more than one; and one
+ * partition lets the storage consumer's batches, so the parts the store writes and merges, be
+ * as large as the rate allows (a part per partition and batch; see README, "Design notes").
+ */
 export function busPartitions(config: Config): number {
-  return config.bus.partitions ?? (config.bus.url === 'embedded' ? 4 : 32);
+  return config.bus.partitions ?? (config.bus.url === 'embedded' ? 1 : 32);
 }
 
 /** `kafka://h1:9092,h2:9092` → ['h1:9092', 'h2:9092']; the port defaults to 9092. */

@@ -106,10 +106,11 @@ function validate(options: StorageConsumerOptions): void {
 
 /**
  * The default sinkPoolMaxBytes, per row of batchMaxRows: a full batch of span rows takes about
- * 1.2 KB a row (columns, dictionaries, the block written from them), so about three full
- * batches, or the part-filled batches of many partitions.
+ * 1.2 KB a row (columns, dictionaries, the block written from them), so one full batch and a
+ * half: the memory of the batch just written, ready for the one filling meanwhile, or the
+ * part-filled batches of several partitions.
  */
-const SINK_POOL_BYTES_PER_ROW = 4096;
+const SINK_POOL_BYTES_PER_ROW = 2048;
 
 /**
  * A batch's rows of one table as a checked insert (checked-insert.ts): found and deleted by
@@ -193,7 +194,7 @@ function rowWriter(store: Store, insertFormat: RawFormat, sinkPoolMaxBytes: numb
 export function createStorageConsumer(options: StorageConsumerOptions): StorageConsumer {
   validate(options);
   const metrics = createConsumerMetrics(options.registry);
-  const batchMaxRows = options.batchMaxRows ?? 50_000;
+  const batchMaxRows = options.batchMaxRows ?? 200_000;
   // bus, store, logger, retries and ledger as given; the rest with the storage defaults.
   return createBatchConsumer({
     ...options,
