@@ -106,11 +106,10 @@ function validate(options: StorageConsumerOptions): void {
 
 /**
  * The default sinkPoolMaxBytes, per row of batchMaxRows: a full batch of span rows takes about
- * 1.2 KB a row (columns, dictionaries, the block written from them), so one full batch and a
- * half: the memory of the batch just written, ready for the one filling meanwhile, or the
- * part-filled batches of several partitions.
+ * 1.2 KB a row (columns, dictionaries, the block written from them), so about three full
+ * batches, or the part-filled batches of many partitions.
  */
-const SINK_POOL_BYTES_PER_ROW = 2048;
+const SINK_POOL_BYTES_PER_ROW = 4096;
 
 /**
  * A batch's rows of one table as a checked insert (checked-insert.ts): found and deleted by
