@@ -4,13 +4,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import { createEmbeddedBus } from '../bus/index.ts';
 import { loadConfig } from '../config/index.ts';
 import { createLogger } from '../selfobs/index.ts';
 import { busPartitions, openBus } from './backends.ts';
-
-const quiet = new Writable({ write: (_chunk, _enc, done) => done() });
 
 test('partitions per topic: 1 on the embedded bus and 32 on Kafka by default; bus.partitions wins', () => {
   assert.equal(busPartitions(loadConfig({ env: {} })), 1);
@@ -22,7 +19,7 @@ test('a new data folder gets one-partition topics; a folder made with more parti
   const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-backends-'));
   const older = fs.mkdtempSync(path.join(os.tmpdir(), 'ollystack-backends-'));
   try {
-    const bus = await openBus(loadConfig({ env: { OLLYSTACK_DATA_DIR: fresh } }), createLogger('warn', quiet), 'test');
+    const bus = await openBus(loadConfig({ env: { OLLYSTACK_DATA_DIR: fresh } }), createLogger('silent'), 'test');
     for (const topic of ['traces', 'logs', 'metrics', 'alerts']) assert.equal((await bus.lag('g', topic)).length, 1, topic);
     await bus.close();
 
@@ -30,7 +27,7 @@ test('a new data folder gets one-partition topics; a folder made with more parti
     const made = await createEmbeddedBus({ dir: path.join(older, 'bus') });
     await made.ensureTopics([{ name: 'traces', partitions: 4, retentionMs: 3 * 86_400_000 }]);
     await made.close();
-    const reopened = await openBus(loadConfig({ env: { OLLYSTACK_DATA_DIR: older } }), createLogger('warn', quiet), 'test');
+    const reopened = await openBus(loadConfig({ env: { OLLYSTACK_DATA_DIR: older } }), createLogger('silent'), 'test');
     assert.equal((await reopened.lag('g', 'traces')).length, 4);
     assert.equal((await reopened.lag('g', 'logs')).length, 1);
     await reopened.close();
