@@ -287,6 +287,7 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
     }
   }
 
+  /** A partition's state as of its committed offset; the caller adds it unless the partition moved meanwhile. */
   async function initPartition(topic: string, partition: number): Promise<PartitionState<D>> {
     const where = { topic, partition };
     // Read at every assignment, not once: the topic may have been created again meanwhile.
@@ -311,7 +312,6 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
       polledEnd: from,
     };
     if (st.replay) logger?.info({ topic, partition, ...st.replay }, 'replaying a batch left pending by a previous run');
-    partitions.set(st.key, st);
     return st;
   }
 
@@ -464,8 +464,17 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
   async function run(): Promise<void> {
     const c = bus.consumer({ groupId, topics });
     consumer = c;
-    c.onRebalance(({ revoked }) => {
-      for (const tp of revoked) partitions.delete(keyOf(tp.topic, tp.partition));
+    // Partitions revoked or assigned since the current poll returned. The poll's remaining
+    // records of such a partition are stale: its state is gone, and a state started anew would
+    // begin at its committed offset, so adding them would leave a gap before them. The bus
+    // delivers them again from the committed offset to whoever owns the partition now.
+    const moved = new Set<string>();
+    c.onRebalance(({ assigned, revoked }) => {
+      for (const tp of assigned) moved.add(keyOf(tp.topic, tp.partition));
+      for (const tp of revoked) {
+        moved.add(keyOf(tp.topic, tp.partition));
+        partitions.delete(keyOf(tp.topic, tp.partition));
+      }
       if (revoked.length > 0) {
         logger?.info({ revoked: revoked.map((tp: TopicPartition) => keyOf(tp.topic, tp.partition)) }, 'partitions revoked; their unwritten batches are dropped');
         checkWaiters();
@@ -500,8 +509,18 @@ export function createBatchConsumer<D>(options: BatchConsumerOptions<D>): BatchC
         await sleep(retryBaseMs);
         continue;
       }
+      // Rebalances reported before the poll returned are older than its records.
+      moved.clear();
       for (const rec of records) {
-        const st = partitions.get(keyOf(rec.topic, rec.partition)) ?? (await initPartition(rec.topic, rec.partition));
+        const key = keyOf(rec.topic, rec.partition);
+        if (moved.has(key)) continue;
+        let st = partitions.get(key);
+        if (st === undefined) {
+          // Awaits the bus and the ledger: a rebalance may run meanwhile (checked on every record after).
+          st = await initPartition(rec.topic, rec.partition);
+          if (moved.has(key)) continue;
+          partitions.set(key, st);
+        }
         addRecord(st, rec);
       }
     }

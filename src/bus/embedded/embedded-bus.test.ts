@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createEmbeddedBus } from '../index.ts';
+import { createEmbeddedBus, kafkaPartitionForKey } from '../index.ts';
 import type { Bus, ConsumedRecord } from '../index.ts';
 import { busContractTests, pollUntil } from '../contract.ts';
 import { CRASH_PARTITIONS, CRASH_RECORDS_PER_BATCH, CRASH_KEYS } from './crash-producer.fixture.ts';
@@ -493,6 +493,59 @@ test('a consumer subscribed before its topic exists is assigned when the topic i
       await bus.produce('later', [{ key: Buffer.from('k'), value: Buffer.from('hi') }]);
       const got = await pending;
       assert.deepEqual(got.map((r) => r.value.toString()), ['hi']);
+      await c.close();
+    } finally {
+      await bus.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a partition revoked and assigned again during a poll: the poll hands back none of what its old slot read', { timeout: 20_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const bus = await createEmbeddedBus({ dir });
+    try {
+      await bus.ensureTopics([{ name: 'moves', partitions: 2, retentionMs: DAY_MS }]);
+      const keyOf = (partition: number) => {
+        for (let i = 0; ; i++) if (kafkaPartitionForKey(Buffer.from(`k${i}`), 2) === partition) return Buffer.from(`k${i}`);
+      };
+      const c = bus.consumer({ groupId: 'g', topics: ['moves'] });
+      await bus.produce('moves', [
+        ...['a0', 'a1'].map((v) => ({ key: keyOf(1), value: Buffer.from(v) })),
+        ...['b0', 'b1', 'b2', 'b3', 'b4'].map((v) => ({ key: keyOf(0), value: Buffer.from(v) })),
+      ]);
+      // A poll of 6 reads partition 0's first 3 records and partition 1's 2, then one more of
+      // partition 0. During that read, a second member joins (partition 1 goes to it) and
+      // leaves (partition 1 comes back, as a new assignment).
+      type Readable = { read: (...a: unknown[]) => Promise<number> };
+      const logs = bus as unknown as { partitionLog(t: string, p: number): Readable };
+      const [log0, log1] = [logs.partitionLog('moves', 0), logs.partitionLog('moves', 1)];
+      const [read0, read1] = [log0.read.bind(log0), log1.read.bind(log1)];
+      let read1Done = false;
+      let moved = false;
+      log1.read = async (...args: unknown[]) => {
+        const next = await read1(...args);
+        read1Done = true;
+        return next;
+      };
+      log0.read = async (...args: unknown[]) => {
+        if (read1Done && !moved) {
+          moved = true;
+          const other = bus.consumer({ groupId: 'g', topics: ['moves'] });
+          assert.deepEqual(c.assignment().map((a) => a.partition), [0]);
+          await other.close();
+          assert.deepEqual(c.assignment().map((a) => a.partition).sort(), [0, 1]);
+        }
+        return read0(...args);
+      };
+      const first = await c.poll({ maxRecords: 6, maxWaitMs: 0 });
+      assert.ok(moved, 'the rebalance ran during the poll, after partition 1 was read');
+      assert.deepEqual(first.map((r) => r.value.toString()), ['b0', 'b1', 'b2', 'b3']);
+      // Partition 1's new assignment starts at the committed offset (none: the log start): each record once.
+      const rest = await pollUntil(c, 3, 5_000);
+      assert.deepEqual(rest.map((r) => `${r.partition}:${r.offset}:${r.value}`).sort(), ['0:4:b4', '1:0:a0', '1:1:a1']);
       await c.close();
     } finally {
       await bus.close();

@@ -120,6 +120,9 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
   private async fetch(maxRecords: number): Promise<ConsumedRecord[]> {
     const out: ConsumedRecord[] = [];
     const generation = this.generation;
+    // Which slot read which records: a partition revoked and assigned again mid-fetch has a new
+    // slot, reading again from the committed offset, so the old slot's records must not go out.
+    const reads: Array<{ slot: Slot; from: number; to: number }> = [];
     let progress = true;
     while (out.length < maxRecords && progress && !this.closed) {
       progress = false;
@@ -138,16 +141,20 @@ export class EmbeddedConsumer implements Consumer, GroupMember {
         const next = await slot.log.read(slot.position, Math.min(quota, maxRecords - out.length), MAX_BYTES_PER_PARTITION_READ, out);
         if (this.slots.includes(slot)) {
           slot.position = next;
-          if (out.length > before) progress = true;
+          if (out.length > before) {
+            progress = true;
+            reads.push({ slot, from: before, to: out.length });
+          }
         } else {
           out.length = before;
         }
       }
     }
     if (generation !== this.generation && out.length > 0) {
-      // A rebalance ran during the reads: hand back only partitions still ours.
-      const owned = new Set(this.slots.map((s) => slotKey(s.topic, s.partition)));
-      return out.filter((r) => owned.has(slotKey(r.topic, r.partition)));
+      // A rebalance ran during the reads: hand back only what slots still ours read.
+      const kept: ConsumedRecord[] = [];
+      for (const r of reads) if (this.slots.includes(r.slot)) for (let i = r.from; i < r.to; i++) kept.push(out[i]);
+      return kept;
     }
     return out;
   }
