@@ -181,6 +181,26 @@ test('resource and scope columns as LowCardinality (migration 5): every signal t
   }
 });
 
+test('no bloom filters over attribute keys (migration 6): dropped from every signal table, on a cluster from the _local tables; the other indexes stay', async () => {
+  const dropped = MIGRATIONS.find((m) => m.version === 6)!;
+  const keys = (t: string) => ['idx_res_attr_key', t === TRACES_TABLE ? 'idx_span_attr_key' : t === LOGS_TABLE ? 'idx_log_attr_key' : 'idx_attr_key'];
+  const clause = (t: string) => keys(t).map((i) => `DROP INDEX IF EXISTS ${i}`).join(', ');
+  assert.deepEqual(dropped.statements(retention, {}, NEW_SERVER), DATA_TABLES.map((t) => `ALTER TABLE ${t} ${clause(t)}`));
+  assert.deepEqual(
+    dropped.statements(retention, { cluster: CLUSTER }, NEW_SERVER),
+    DATA_TABLES.map((t) => `ALTER TABLE ${t}${LOCAL_SUFFIX} ON CLUSTER '${CLUSTER}' ${clause(t)}`),
+  );
+  // Migration 1 made them; after every migration, what is left on one node (chDB):
+  const created = single.find((sql) => sql.includes(`CREATE TABLE IF NOT EXISTS ${TRACES_TABLE} `))!;
+  assert.ok(keys(TRACES_TABLE).every((i) => created.includes(`INDEX ${i} `)), 'migration 1 creates the key indexes');
+  await migrate(store, retention);
+  const left = (t: string) => (t === TRACES_TABLE ? ['idx_duration', 'idx_ingest_batch', 'idx_trace_id'] : t === LOGS_TABLE ? ['idx_body', 'idx_ingest_batch', 'idx_trace_id'] : ['idx_ingest_batch']);
+  for (const table of DATA_TABLES) {
+    const indexes = await store.query<{ name: string }>(`SELECT name FROM system.data_skipping_indices WHERE database = currentDatabase() AND table = {t:String} ORDER BY name`, { t: table });
+    assert.deepEqual(indexes.map((i) => i.name), left(table), table);
+  }
+});
+
 test('sharding keys: one trace on one shard, one metric series on one shard, logs spread', async () => {
   assert.equal(shardingKeyOf(TRACES_TABLE), 'cityHash64(TenantId, TraceId)');
   await migrate(store, retention);

@@ -153,6 +153,16 @@ export function modifySettingsStatement(table: string, settings: ReadonlyArray<r
   return alterShardedStatements(table, `MODIFY SETTING ${list}`, null, target)[0];
 }
 
+/**
+ * `ALTER TABLE ... DROP INDEX IF EXISTS` of a sharded table's skip indexes: the table itself on
+ * one node, its `_local` tables ON CLUSTER (a Distributed table has no indexes). Idempotent.
+ */
+export function dropIndexesStatement(table: string, indexes: readonly string[], target: DdlTarget = {}): string {
+  if (indexes.length === 0) throw new Error(`dropIndexesStatement: no indexes for ${checkTableName(table)}`);
+  for (const index of indexes) if (!IDENTIFIER.test(index)) throw new Error(`dropIndexesStatement: bad index name ${JSON.stringify(index)}`);
+  return alterShardedStatements(table, indexes.map((index) => `DROP INDEX IF EXISTS ${index}`).join(', '), null, target)[0];
+}
+
 /** A column added to an existing table, with a skip index over it. */
 export interface AddedColumn {
   /** The column's definition as in CREATE TABLE (name, type, DEFAULT, CODEC). */
