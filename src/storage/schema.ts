@@ -351,7 +351,7 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 6,
-    name: 'signal tables: no bloom filters over attribute keys (no query reads them; they were most of an insert)',
+    name: 'signal tables: no bloom filters over attribute keys (no query reads them; a third of an insert)',
     statements: (_r, target) => SIGNAL_TABLES.map((table) => dropIndexesStatement(table, ATTRIBUTE_KEY_INDEXES[table], target)),
   },
 ];
