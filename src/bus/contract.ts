@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Bus, ConsumedRecord, Consumer, TopicPartition } from './types.ts';
-import { kafkaPartitionForKey } from './embedded/partitioner.ts';
+import { kafkaPartitionForKey, keyForPartition } from './embedded/partitioner.ts';
 
 const TEST_TIMEOUT_MS = 30_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -389,9 +389,7 @@ export function busContractTests(name: string, makeBus: (dir: string) => Promise
       const topic = unique('lag');
       const groupId = unique('g');
       await bus.ensureTopics([{ name: topic, partitions: 2, retentionMs: DAY_MS }]);
-      const keyFor = (p: number) => {
-        for (let i = 0; ; i++) if (kafkaPartitionForKey(Buffer.from(`k${i}`), 2) === p) return Buffer.from(`k${i}`);
-      };
+      const keyFor = (p: number) => keyForPartition(p, 2);
       await bus.produce(topic, [
         ...Array.from({ length: 7 }, () => ({ key: keyFor(0), value: Buffer.from('a') })),
         ...Array.from({ length: 4 }, () => ({ key: keyFor(1), value: Buffer.from('b') })),

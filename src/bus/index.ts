@@ -3,7 +3,7 @@ export * from './topics.ts';
 export { createEmbeddedBus } from './embedded/embedded-bus.ts';
 export type { EmbeddedBusOptions } from './embedded/embedded-bus.ts';
 export type { BusLogger } from './embedded/logger.ts';
-export { kafkaPartitionForKey, murmur2 } from './embedded/partitioner.ts';
+export { kafkaPartitionForKey, keyForPartition, murmur2 } from './embedded/partitioner.ts';
 export { registerLagMetric } from './lag-metric.ts';
 export { GroupHasMembersError } from './errors.ts';
 export type { KafkaBusOptions, KafkaCompression } from './kafka/kafka-bus.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createEmbeddedBus, kafkaPartitionForKey, type Bus, type ConsumedRecord, type Consumer } from '../bus/index.ts';
+import { createEmbeddedBus, keyForPartition, type Bus, type ConsumedRecord, type Consumer } from '../bus/index.ts';
 import { createBatchConsumer, type BatchWriter } from './batch-consumer.ts';
 import type { Store } from './store.ts';
 import { waitFor } from './test-records.ts';
@@ -81,22 +81,14 @@ test('release gets each batch once, after the write that succeeded, never after 
   );
 });
 
-/** A key that the bus puts in the given partition of a topic of `partitions`. */
-function keyFor(partition: number, partitions: number): Buffer {
-  for (let i = 0; ; i++) {
-    const key = Buffer.from(`k${i}`);
-    if (kafkaPartitionForKey(key, partitions) === partition) return key;
-  }
-}
-
 test('a partition revoked and assigned again while a poll is being added loses none of its records', async () => {
   // One poll holds records of partition 1, then the first record of partition 2, then more of
   // partition 1. Starting partition 2 awaits its committed offset; meanwhile a second member
   // joins the group (partition 1 goes to it) and leaves (partition 1 comes back, read again from
   // its committed offset). The poll's records of partition 1 after that await are stale.
   await bus.ensureTopics([{ name: 'moves', partitions: 3, retentionMs: 86_400_000 }]);
-  const p1 = keyFor(1, 3);
-  const p2 = keyFor(2, 3);
+  const p1 = keyForPartition(1, 3);
+  const p2 = keyForPartition(2, 3);
   await bus.produce('moves', [
     ...Array.from({ length: 6 }, (_, i) => ({ key: p1, value: Buffer.from(`a${i}`), headers: {} })),
     { key: p2, value: Buffer.from('b0'), headers: {} },

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createEmbeddedBus, kafkaPartitionForKey } from '../index.ts';
+import { createEmbeddedBus, keyForPartition } from '../index.ts';
 import type { Bus, ConsumedRecord } from '../index.ts';
 import { busContractTests, pollUntil } from '../contract.ts';
 import { CRASH_PARTITIONS, CRASH_RECORDS_PER_BATCH, CRASH_KEYS } from './crash-producer.fixture.ts';
@@ -508,9 +508,7 @@ test('a partition revoked and assigned again during a poll: the poll hands back 
     const bus = await createEmbeddedBus({ dir });
     try {
       await bus.ensureTopics([{ name: 'moves', partitions: 2, retentionMs: DAY_MS }]);
-      const keyOf = (partition: number) => {
-        for (let i = 0; ; i++) if (kafkaPartitionForKey(Buffer.from(`k${i}`), 2) === partition) return Buffer.from(`k${i}`);
-      };
+      const keyOf = (partition: number) => keyForPartition(partition, 2);
       const c = bus.consumer({ groupId: 'g', topics: ['moves'] });
       await bus.produce('moves', [
         ...['a0', 'a1'].map((v) => ({ key: keyOf(1), value: Buffer.from(v) })),

@@ -44,3 +44,12 @@ export function kafkaPartitionForKey(key: Uint8Array, partitions: number): numbe
   // toPositive masks the sign bit (it is not Math.abs), as in the Java client.
   return (murmur2(key) & 0x7fffffff) % partitions;
 }
+
+/** The first key of the form `k<n>` that lands in `partition`: for tests placing records on a partition. */
+export function keyForPartition(partition: number, partitions: number): Buffer {
+  if (!Number.isInteger(partition) || partition < 0 || partition >= partitions) throw new Error(`keyForPartition: no partition ${partition} of ${partitions}`);
+  for (let i = 0; ; i++) {
+    const key = Buffer.from(`k${i}`);
+    if (kafkaPartitionForKey(key, partitions) === partition) return key;
+  }
+}
